@@ -1,0 +1,128 @@
+internal import Dispatch
+internal import Synchronization
+
+/// A single-consumer queue between a connection's reader thread (the producer) and a call's
+/// task (the consumer). It holds at most `byteLimit` bytes: beyond that the reader thread
+/// waits, so a call that does not read its messages slows its peer through TCP instead of
+/// growing memory without bound.
+final class MessageQueue<Element: Sendable>: Sendable {
+    private struct State {
+        var items: [(Element, Int)] = []
+        var head = 0
+        var bytes = 0
+        var finished: Result<Void, RPCError>?
+        var consumer: CheckedContinuation<Element?, any Error>?
+        var producerWaiting: DispatchSemaphore?
+        let byteLimit: Int
+    }
+
+    private let state: Mutex<State>
+
+    init(byteLimit: Int) {
+        state = Mutex(State(byteLimit: byteLimit))
+    }
+
+    /// Adds an element; blocks the calling (reader) thread while the queue is over its limit.
+    /// Never call from the cooperative pool.
+    func push(_ element: Element, size: Int) {
+        let (consumer, wait) = state.withLock { state -> (CheckedContinuation<Element?, any Error>?, DispatchSemaphore?) in
+            guard state.finished == nil else { return (nil, nil) }
+            if let consumer = state.consumer {
+                state.consumer = nil
+                return (consumer, nil)
+            }
+            state.items.append((element, size))
+            state.bytes += size
+            if state.bytes > state.byteLimit {
+                let semaphore = DispatchSemaphore(value: 0)
+                state.producerWaiting = semaphore
+                return (nil, semaphore)
+            }
+            return (nil, nil)
+        }
+        consumer?.resume(returning: element)
+        wait?.wait()
+    }
+
+    /// Ends the queue: after the buffered elements, `next` returns nil (or throws the error).
+    func finish(_ result: Result<Void, RPCError> = .success(())) {
+        let (consumer, producer) = state.withLock { state -> (CheckedContinuation<Element?, any Error>?, DispatchSemaphore?) in
+            guard state.finished == nil else { return (nil, nil) }
+            state.finished = result
+            defer { state.consumer = nil; state.producerWaiting = nil }
+            return (state.items.count > state.head ? nil : state.consumer, state.producerWaiting)
+        }
+        producer?.signal()
+        guard let consumer else { return }
+        switch result {
+        case .success: consumer.resume(returning: nil)
+        case .failure(let error): consumer.resume(throwing: error)
+        }
+    }
+
+    /// Drops everything and wakes both sides: the call is over.
+    func cancel(_ error: RPCError) {
+        let (consumer, producer) = state.withLock { state -> (CheckedContinuation<Element?, any Error>?, DispatchSemaphore?) in
+            state.items = []
+            state.head = 0
+            state.bytes = 0
+            if state.finished == nil { state.finished = .failure(error) }
+            defer { state.consumer = nil; state.producerWaiting = nil }
+            return (state.consumer, state.producerWaiting)
+        }
+        producer?.signal()
+        consumer?.resume(throwing: error)
+    }
+
+    /// The next element, nil at the end. Cancelling the waiting task throws CancellationError.
+    func next() async throws -> Element? {
+        if let ready = try takeReady() { return ready.value }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Element?, any Error>) in
+                let outcome: Result<Element?, any Error>? = state.withLock { state in
+                    if let ready = Self.take(&state) { return ready }
+                    if Task.isCancelled { return .failure(CancellationError()) }
+                    state.consumer = continuation
+                    return nil
+                }
+                if let outcome { continuation.resume(with: outcome) }
+            }
+        } onCancel: {
+            let consumer = state.withLock { state -> CheckedContinuation<Element?, any Error>? in
+                defer { state.consumer = nil }
+                return state.consumer
+            }
+            consumer?.resume(throwing: CancellationError())
+        }
+    }
+
+    private struct Ready { var value: Element? }
+
+    private func takeReady() throws -> Ready? {
+        let outcome = state.withLock { Self.take(&$0) }
+        guard let outcome else { return nil }
+        return Ready(value: try outcome.get())
+    }
+
+    private static func take(_ state: inout State) -> Result<Element?, any Error>? {
+        if state.head < state.items.count {
+            let (element, size) = state.items[state.head]
+            state.head += 1
+            state.bytes -= size
+            if state.head == state.items.count {
+                state.items.removeAll(keepingCapacity: true)
+                state.head = 0
+            }
+            if let producer = state.producerWaiting, state.bytes <= state.byteLimit / 2 {
+                state.producerWaiting = nil
+                producer.signal()
+            }
+            return .success(element)
+        }
+        switch state.finished {
+        case .none: return nil
+        case .success: return .success(nil)
+        case .failure(let error): return .failure(error)
+        }
+    }
+}
