@@ -349,6 +349,7 @@ final class ClientConnection: ConnectionDelegate {
             FrameEncoder.append(Frame(callId: call.id, kind: .halfClose(.init())), to: &output)
         }
         if let deadline { call.armDeadline(deadline) }
+        Trace.event("client open \(connection.fd)#\(call.id) \(headers.method)")
         guard connection.send(output) else {
             call.end(RPCError(.unavailable, "the connection closed"))
             throw RPCError(.unavailable, "the connection closed")

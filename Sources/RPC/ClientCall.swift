@@ -90,13 +90,17 @@ public final class ClientCall: Sendable {
 
     /// Waits for the end of the call and returns its only response message.
     func singleResponse() async throws -> [UInt8] {
-        guard let message = try await nextMessage() else {
-            throw RPCError(.internalError, "\(path) ended OK without a response message")
+        let messages: [[UInt8]]
+        do {
+            messages = try await inbound.collect()
+        } catch is CancellationError {
+            cancel()
+            throw RPCError(.cancelled, "the caller's task was cancelled")
         }
-        guard try await nextMessage() == nil else {
-            throw RPCError(.internalError, "\(path) sent more than one response message")
+        guard messages.count == 1 else {
+            throw RPCError(.internalError, "\(path) ended OK with \(messages.count) response messages instead of one")
         }
-        return message
+        return messages[0]
     }
 
     var isFinished: Bool { state.withLock { $0.finished } }
@@ -131,6 +135,7 @@ public final class ClientCall: Sendable {
             return .some(state.deadlineToken)
         }
         guard let token else { return }
+        Trace.event("client end \(connection.connection.fd)#\(id) \(error?.description ?? "OK")")
         if let token { DeadlineTimer.shared.cancel(token) }
         if let error {
             inbound.finish(.failure(error))

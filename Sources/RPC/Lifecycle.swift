@@ -1,21 +1,50 @@
 #if canImport(Glibc)
 internal import Glibc
 #endif
-internal import Dispatch
 
-/// Runs a server until SIGTERM or SIGINT, then shuts it down gracefully: drain within the
-/// grace period, then close. Graceful shutdown is not cancellation.
-public func runUntilTerminated(_ server: RPCServer, grace: Duration? = nil) async {
-    let signals = [SIGTERM, SIGINT]
-    let sources = signals.map { number -> any DispatchSourceSignal in
-        signal(number, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-        source.setEventHandler {
-            Task { await server.shutdown(grace: grace) }
+/// The write end of the self-pipe; set once, before the handlers are installed, and only
+/// read by the async-signal-safe handler afterwards.
+nonisolated(unsafe) private var signalPipeWriteEnd: Int32 = -1
+
+/// SIGTERM and SIGINT through the self-pipe trick: whichever thread the kernel picks runs a
+/// handler that only writes the signal number to a pipe (async-signal-safe), and one
+/// dedicated thread reads the pipe and acts. No signal is lost and none kills the process
+/// once `watch` has run.
+enum TerminationSignals {
+    static func watch(_ handler: @escaping @Sendable (Int32) -> Void) {
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else { return }
+        let readEnd = ends[0]
+        signalPipeWriteEnd = ends[1]
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { number in
+            var byte = UInt8(truncatingIfNeeded: number)
+            _ = write(signalPipeWriteEnd, &byte, 1)
         }
-        source.resume()
-        return source
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = SA_RESTART
+        sigaction(SIGTERM, &action, nil)
+        sigaction(SIGINT, &action, nil)
+        startThread(name: "signals") {
+            var byte: UInt8 = 0
+            while true {
+                let count = read(readEnd, &byte, 1)
+                if count == 1 { handler(Int32(byte)) } else if count < 0 && errno != EINTR { return }
+            }
+        }
     }
-    await server.waitUntilStopped()
-    for source in sources { source.cancel() }
+}
+
+extension RPCServer {
+    /// Starts the server and runs it until SIGTERM or SIGINT, then shuts it down gracefully
+    /// (drain within the grace period, then close): graceful shutdown is not cancellation.
+    /// Signals are watched before the server starts and before `announce` tells the world
+    /// the port, so a supervisor's early SIGTERM is never lost.
+    public func runUntilTerminated(grace: Duration? = nil, announce: (Int) -> Void) async throws {
+        TerminationSignals.watch { [self] _ in
+            Task { await shutdown(grace: grace) }
+        }
+        announce(try start())
+        await waitUntilStopped()
+    }
 }

@@ -13,7 +13,14 @@ final class MessageQueue<Element: Sendable>: Sendable {
         var finished: Result<Void, RPCError>?
         var consumer: CheckedContinuation<Element?, any Error>?
         var producerWaiting: DispatchSemaphore?
+        /// A consumer that wants everything at once, when the queue ends.
+        var endWaiter: CheckedContinuation<[Element], any Error>?
         let byteLimit: Int
+
+        mutating func drain() -> [Element] {
+            defer { items = []; head = 0; bytes = 0 }
+            return items[head...].map(\.0)
+        }
     }
 
     private let state: Mutex<State>
@@ -25,15 +32,27 @@ final class MessageQueue<Element: Sendable>: Sendable {
     /// Adds an element; blocks the calling (reader) thread while the queue is over its limit.
     /// Never call from the cooperative pool.
     func push(_ element: Element, size: Int) {
+        var overflow: CheckedContinuation<[Element], any Error>?
         let (consumer, wait) = state.withLock { state -> (CheckedContinuation<Element?, any Error>?, DispatchSemaphore?) in
             guard state.finished == nil else { return (nil, nil) }
+            if state.endWaiter != nil && state.bytes + size > state.byteLimit {
+                // A collecting consumer reads nothing until the end: refuse to grow past the
+                // limit rather than hold the producer forever.
+                overflow = state.endWaiter
+                state.endWaiter = nil
+                state.finished = .failure(RPCError(.resourceExhausted, "more than \(state.byteLimit) bytes of messages on one call"))
+                state.items = []
+                state.head = 0
+                state.bytes = 0
+                return (nil, nil)
+            }
             if let consumer = state.consumer {
                 state.consumer = nil
                 return (consumer, nil)
             }
             state.items.append((element, size))
             state.bytes += size
-            if state.bytes > state.byteLimit {
+            if state.bytes > state.byteLimit && state.endWaiter == nil {
                 let semaphore = DispatchSemaphore(value: 0)
                 state.producerWaiting = semaphore
                 return (nil, semaphore)
@@ -41,18 +60,27 @@ final class MessageQueue<Element: Sendable>: Sendable {
             return (nil, nil)
         }
         consumer?.resume(returning: element)
+        overflow?.resume(throwing: RPCError(.resourceExhausted, "too many message bytes on one call"))
         wait?.wait()
     }
 
     /// Ends the queue: after the buffered elements, `next` returns nil (or throws the error).
     func finish(_ result: Result<Void, RPCError> = .success(())) {
-        let (consumer, producer) = state.withLock { state -> (CheckedContinuation<Element?, any Error>?, DispatchSemaphore?) in
-            guard state.finished == nil else { return (nil, nil) }
+        var collected: [Element] = []
+        let (consumer, producer, endWaiter) = state.withLock { state -> (CheckedContinuation<Element?, any Error>?, DispatchSemaphore?, CheckedContinuation<[Element], any Error>?) in
+            guard state.finished == nil else { return (nil, nil, nil) }
             state.finished = result
-            defer { state.consumer = nil; state.producerWaiting = nil }
-            return (state.items.count > state.head ? nil : state.consumer, state.producerWaiting)
+            defer { state.consumer = nil; state.producerWaiting = nil; state.endWaiter = nil }
+            if state.endWaiter != nil { collected = state.drain() }
+            return (state.items.count > state.head ? nil : state.consumer, state.producerWaiting, state.endWaiter)
         }
         producer?.signal()
+        if let endWaiter {
+            switch result {
+            case .success: endWaiter.resume(returning: collected)
+            case .failure(let error): endWaiter.resume(throwing: error)
+            }
+        }
         guard let consumer else { return }
         switch result {
         case .success: consumer.resume(returning: nil)
@@ -62,16 +90,47 @@ final class MessageQueue<Element: Sendable>: Sendable {
 
     /// Drops everything and wakes both sides: the call is over.
     func cancel(_ error: RPCError) {
-        let (consumer, producer) = state.withLock { state -> (CheckedContinuation<Element?, any Error>?, DispatchSemaphore?) in
+        let (consumer, producer, endWaiter) = state.withLock { state -> (CheckedContinuation<Element?, any Error>?, DispatchSemaphore?, CheckedContinuation<[Element], any Error>?) in
             state.items = []
             state.head = 0
             state.bytes = 0
             if state.finished == nil { state.finished = .failure(error) }
-            defer { state.consumer = nil; state.producerWaiting = nil }
-            return (state.consumer, state.producerWaiting)
+            defer { state.consumer = nil; state.producerWaiting = nil; state.endWaiter = nil }
+            return (state.consumer, state.producerWaiting, state.endWaiter)
         }
         producer?.signal()
         consumer?.resume(throwing: error)
+        endWaiter?.resume(throwing: error)
+    }
+
+    /// Everything the queue held when it ended, in one wake-up instead of one per element
+    /// (unary calls: the message and the end arrive together). Throws the queue's error.
+    func collect() async throws -> [Element] {
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[Element], any Error>) in
+                let outcome: Result<[Element], any Error>? = state.withLock { state in
+                    switch state.finished {
+                    case .success: return .success(state.drain())
+                    case .failure(let error): return .failure(error)
+                    case .none:
+                        if Task.isCancelled { return .failure(CancellationError()) }
+                        state.endWaiter = continuation
+                        if let producer = state.producerWaiting {
+                            state.producerWaiting = nil
+                            producer.signal()
+                        }
+                        return nil
+                    }
+                }
+                if let outcome { continuation.resume(with: outcome) }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state -> CheckedContinuation<[Element], any Error>? in
+                defer { state.endWaiter = nil }
+                return state.endWaiter
+            }
+            waiter?.resume(throwing: CancellationError())
+        }
     }
 
     /// The next element, nil at the end. Cancelling the waiting task throws CancellationError.

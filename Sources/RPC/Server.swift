@@ -229,9 +229,9 @@ final class ServerConnection: ConnectionDelegate {
         case .message(let bytes):
             guard id != 0 else { return fail("message on call id 0") }
             // Frames for a call that already ended (deadline, refusal) are dropped.
-            call(id)?.inbound.push(bytes, size: bytes.count)
+            call(id)?.received(bytes)
         case .halfClose:
-            call(id)?.inbound.finish()
+            call(id)?.halfClosed()
         case .cancel:
             call(id)?.cancelledByClient()
         case .ping(let ping):
@@ -308,7 +308,8 @@ final class ServerConnection: ConnectionDelegate {
         let call = ServerCall(id: id, context: context, connection: self, compress: compress,
                               inboundLimit: server.configuration.limits.maxFrameBytes)
         state.withLock { $0.calls[id] = call }
-        call.start(route, logger: server.logger)
+        Trace.event("server open \(connection.fd)#\(id) \(headers.method)")
+        call.open(route, logger: server.logger)
         return true
     }
 
@@ -356,6 +357,7 @@ final class ServerConnection: ConnectionDelegate {
     }
 
     func connectionClosed(_ connection: Connection) {
+        Trace.event("server connection closed \(connection.fd)")
         let calls = state.withLock { state -> [ServerCall] in
             state.goingAway = true
             return Array(state.calls.values)

@@ -14,6 +14,10 @@ final class ServerCall: Sendable {
         var headersSent = false
         var task: Task<Void, Never>?
         var deadlineToken: DeadlineTimer.Token?
+        /// Unary and server-streaming calls start their handler once the single request and
+        /// the half-close are in: one wake-up of the pool instead of several.
+        var deferred: (route: RPCRouter.Route, logger: Logger)?
+        var messagesReceived = 0
     }
 
     private let state = Mutex(State())
@@ -28,14 +32,48 @@ final class ServerCall: Sendable {
 
     var isFinished: Bool { state.withLock { $0.finished } }
 
-    /// Starts the handler on the cooperative pool, with the deadline armed.
-    func start(_ route: RPCRouter.Route, logger: Logger) {
+    /// Arms the deadline, and starts the handler at once or, for calls that take a single
+    /// request, when the half-close arrives.
+    func open(_ route: RPCRouter.Route, logger: Logger) {
         if let deadline = context.deadline {
             let token = DeadlineTimer.shared.schedule(at: deadline) { [self] in
                 end(RPCError(.deadlineExceeded, "deadline exceeded"))
             }
             state.withLock { $0.deadlineToken = token }
         }
+        switch route.info.shape {
+        case .unary, .serverStreaming:
+            state.withLock { $0.deferred = (route, logger) }
+        case .clientStreaming, .bidirectional:
+            start(route, logger: logger)
+        }
+    }
+
+    /// A request message arrived (reader thread).
+    func received(_ bytes: [UInt8]) {
+        let tooMany = state.withLock { state -> Bool in
+            state.messagesReceived += 1
+            return state.deferred != nil && state.messagesReceived > 1
+        }
+        if tooMany {
+            end(RPCError(.invalidArgument, "\(context.method) expects exactly one request message; got more"))
+        } else {
+            inbound.push(bytes, size: bytes.count)
+        }
+    }
+
+    /// The client half-closed (reader thread).
+    func halfClosed() {
+        inbound.finish()
+        let deferred = state.withLock { state -> (route: RPCRouter.Route, logger: Logger)? in
+            defer { state.deferred = nil }
+            return state.finished ? nil : state.deferred
+        }
+        if let deferred { start(deferred.route, logger: deferred.logger) }
+    }
+
+    private func start(_ route: RPCRouter.Route, logger: Logger) {
+        Trace.event("server start \(connection.connection.fd)#\(id) \(context.method)")
         let task = Task { [self] in
             do {
                 let final = try await route.run(self)
@@ -72,13 +110,11 @@ final class ServerCall: Sendable {
     // MARK: Handler side
 
     func singleRequest<Req: ProtoMessage>(_ type: Req.Type) async throws -> Req {
-        guard let first = try await inbound.next() else {
-            throw RPCError(.invalidArgument, "\(context.method) expects exactly one request message; got none")
+        let messages = try await inbound.collect()
+        guard messages.count == 1 else {
+            throw RPCError(.invalidArgument, "\(context.method) expects exactly one request message; got \(messages.count)")
         }
-        guard try await inbound.next() == nil else {
-            throw RPCError(.invalidArgument, "\(context.method) expects exactly one request message; got more")
-        }
-        return try decodeMessage(Req.self, first, failureCode: .invalidArgument)
+        return try decodeMessage(Req.self, messages[0], failureCode: .invalidArgument)
     }
 
     func requests<Req: ProtoMessage>(_ type: Req.Type) -> MessageStream<Req> {
@@ -144,6 +180,7 @@ final class ServerCall: Sendable {
             return (state.task, state.deadlineToken)
         }
         guard !output.isEmpty else { return }
+        Trace.event("server finish \(connection.connection.fd)#\(id) \(status)")
         if let token { DeadlineTimer.shared.cancel(token) }
         connection.connection.send(output)
         if status != .ok { task?.cancel() }

@@ -192,15 +192,31 @@ enum TCP {
     static func close(_ fd: Int32) { _ = Glibc.close(fd) }
 }
 
-/// Starts a named OS thread: used for everything that blocks (poll, accept, connect), so
-/// the cooperative pool never does.
+/// Starts a named, detached OS thread: used for everything that blocks (poll, accept,
+/// connect), so the cooperative pool never does.
 func startThread(name: String, _ body: @escaping @Sendable () -> Void) {
-    let thread = Thread {
-        body()
+    let context = Unmanaged.passRetained(ThreadContext(name: name, body: body)).toOpaque()
+    var attributes = pthread_attr_t()
+    pthread_attr_init(&attributes)
+    defer { pthread_attr_destroy(&attributes) }
+    pthread_attr_setstacksize(&attributes, 512 * 1024)
+    pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+    var thread = pthread_t()
+    let status = pthread_create(&thread, &attributes, { raw in
+        let context = Unmanaged<ThreadContext>.fromOpaque(raw!).takeRetainedValue()
+        context.body()
+        return nil
+    }, context)
+    precondition(status == 0, "pthread_create failed: \(status)")
+}
+
+private final class ThreadContext: Sendable {
+    let name: String
+    let body: @Sendable () -> Void
+    init(name: String, body: @escaping @Sendable () -> Void) {
+        self.name = name
+        self.body = body
     }
-    thread.name = name
-    thread.stackSize = 512 * 1024
-    thread.start()
 }
 
 /// Runs a blocking operation on a thread of its own and awaits its result.

@@ -25,11 +25,11 @@ do {
 
 let server = RPCServer(configuration: configuration, services: [TestService()])
 do {
-    let port = try server.start()
-    // Tests and scripts read this line to learn the port.
-    FileHandle.standardOutput.write(Data("listening on \(configuration.host):\(port)\n".utf8))
+    try await server.runUntilTerminated { port in
+        // Tests and scripts read this line to learn the port.
+        FileHandle.standardOutput.write(Data("listening on \(configuration.host):\(port)\n".utf8))
+    }
 } catch {
-    print("rpc-interop-server: \(error)")
+    FileHandle.standardError.write(Data("rpc-interop-server: \(error)\n".utf8))
     exit(1)
 }
-await runUntilTerminated(server)

@@ -8,6 +8,7 @@ final class InteropServerProcess: @unchecked Sendable {
     // @unchecked: `process` is only touched by init and stop(), from one test at a time.
     let process: Process
     let port: Int
+    let logPath: String
 
     static var executable: URL {
         let candidates = [
@@ -28,7 +29,10 @@ final class InteropServerProcess: @unchecked Sendable {
         process.arguments = ["--port", "0"] + extraArguments
         let output = Pipe()
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        // The server's log, shown when it misbehaves.
+        logPath = FileManager.default.temporaryDirectory.appendingPathComponent("rpc-interop-\(UUID().uuidString).log").path
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: logPath)
         try process.run()
         self.process = process
         // Reading the pipe blocks: do it on a thread of its own, not the cooperative pool.
@@ -53,17 +57,25 @@ final class InteropServerProcess: @unchecked Sendable {
 
     var isRunning: Bool { process.isRunning }
 
-    /// SIGTERM, then waits for the process to exit; returns its status.
+    /// SIGTERM, then waits (at most 30 s, then SIGKILL) for the process to exit; returns its
+    /// status. Polls `isRunning`: Foundation's `waitUntilExit` can miss an exit that
+    /// happened before it started waiting.
     @discardableResult
     func stop() async -> Int32 {
         if process.isRunning { process.terminate() }
-        let process = process
-        return await withCheckedContinuation { continuation in
-            Thread {
-                process.waitUntilExit()
-                continuation.resume(returning: process.terminationStatus)
-            }.start()
+        let end = ContinuousClock.now + .seconds(30)
+        while process.isRunning {
+            if ContinuousClock.now > end {
+                let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+                Issue.record("rpc-interop-server did not exit within 30 s of SIGTERM; its log:\n\(log.suffix(3000))")
+                kill(process.processIdentifier, SIGKILL)
+                break
+            }
+            try? await Task.sleep(for: .milliseconds(20))
         }
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+        try? FileManager.default.removeItem(atPath: logPath)
+        return process.terminationStatus
     }
 
     func client(_ configure: (inout RPCClientConfiguration) -> Void = { _ in }) -> RPCClient {

@@ -112,8 +112,12 @@ import Synchronization
         let probe = ProbeService()
         try await withServer(services: [probe]) { _, port in
             let client = RPCClient(port: port)
+            // The server measures the deadline from when it reads the headers, so the
+            // handler always starts; the deadline must then cancel it.
             await expectCode(.deadlineExceeded) {
-                try await client.unary(Probe.sleep, Empty(), options: CallOptions(timeout: .milliseconds(100)))
+                try await client.bidirectional(Probe.sleepStream, options: CallOptions(timeout: .milliseconds(100))) { _, responses in
+                    for try await _ in responses {}
+                }
             }
             await probe.sleepCancelled.wait()
         }

@@ -14,6 +14,8 @@ enum Probe {
     static let service = "test.v1.Probe"
     static let principal = MethodDescriptor<Empty, SimpleResponse>(service: service, method: "Principal", shape: .unary, idempotent: true)
     static let sleep = MethodDescriptor<Empty, Empty>(service: service, method: "Sleep", shape: .unary, idempotent: false)
+    /// Bidirectional, so its handler starts as soon as the headers arrive.
+    static let sleepStream = MethodDescriptor<Empty, Empty>(service: service, method: "SleepStream", shape: .bidirectional, idempotent: false)
     static let gate = MethodDescriptor<Empty, Empty>(service: service, method: "Gate", shape: .unary, idempotent: false)
     static let domainError = MethodDescriptor<Empty, Empty>(service: service, method: "DomainError", shape: .unary, idempotent: false)
     static let crash = MethodDescriptor<Empty, Empty>(service: service, method: "Crash", shape: .unary, idempotent: false)
@@ -76,6 +78,15 @@ final class ProbeService: RPCService {
                 throw error
             }
             return Empty()
+        }
+        router.bidirectional(Probe.sleepStream) { [self] _, _, _ in
+            sleepStarted.open()
+            do {
+                try await Task.sleep(for: .seconds(60))
+            } catch {
+                sleepCancelled.open()
+                throw error
+            }
         }
         router.unary(Probe.gate) { [self] _, _ in
             await gate.wait()
