@@ -36,8 +36,13 @@ final class Connection: Sendable {
     let peer: String
 
     private struct WriteState {
+        /// Bytes queued and not yet taken by the writer.
         var pending: [UInt8] = []
-        var pendingStart = 0
+        /// The writer's empty buffer, swapped with `pending` to take a batch without copying.
+        var spare: [UInt8] = []
+        /// Bytes of the batch the writer is writing right now.
+        var inFlight = 0
+        /// Someone (a sending task or the writer thread) is the one writer.
         var writerBusy = false
         var closed = false
         var closeWhenFlushed = false
@@ -45,7 +50,7 @@ final class Connection: Sendable {
         var threadsRunning = 2
         /// The descriptor was closed; its number may already belong to another socket.
         var released = false
-        var pendingCount: Int { pending.count - pendingStart }
+        var queued: Int { pending.count + inFlight }
     }
 
     private let state = Mutex(WriteState())
@@ -71,55 +76,91 @@ final class Connection: Sendable {
 
     // MARK: Writing
 
-    /// Queues bytes for the peer, writing at once when the socket takes them. Never blocks.
-    /// False when the connection is closed.
+    /// Queues bytes for the peer. The first sender to find no writer at work becomes the
+    /// writer and writes, without holding the lock, everything queued meanwhile too, so
+    /// concurrent calls share system calls instead of contending for them. Never blocks:
+    /// what the socket does not take goes to the writer thread. False when closed.
     @discardableResult
     func send(_ bytes: [UInt8]) -> Bool {
-        var wakeWriter = false
-        var failed = false
-        let accepted = state.withLock { state -> Bool in
-            guard !state.closed, !state.closeWhenFlushed else { return false }
-            guard state.pendingCount == 0, !state.writerBusy else {
-                state.pending.append(contentsOf: bytes)
+        let outcome = state.withLock { state -> Bool? in
+            guard !state.closed, !state.closeWhenFlushed else { return nil }
+            state.pending.append(contentsOf: bytes)
+            if state.writerBusy { return false }
+            state.writerBusy = true
+            return true
+        }
+        guard let becameWriter = outcome else { return false }
+        if becameWriter && flush() == .wouldBlock { writerWake.signal() }
+        return true
+    }
+
+    private enum FlushResult { case drained, wouldBlock, failed }
+
+    /// Writes batches until the queue is empty (giving up the writer role) or the socket is
+    /// full (keeping it, for the writer thread). Only the one writer calls this.
+    private func flush() -> FlushResult {
+        var batch: [UInt8] = []
+        while true {
+            var waiters: [CheckedContinuation<Void, Never>] = []
+            var closeNow = false
+            let taken = state.withLock { state -> Bool in
+                if !batch.isEmpty || batch.capacity > 0 {
+                    batch.removeAll(keepingCapacity: batch.capacity <= 1 << 20)
+                    state.spare = batch
+                }
+                state.inFlight = 0
+                if state.queued <= limits.writeHighWater / 2 {
+                    waiters = state.capacityWaiters
+                    state.capacityWaiters = []
+                }
+                guard !state.pending.isEmpty, !state.closed else {
+                    state.writerBusy = false
+                    closeNow = state.closeWhenFlushed
+                    return false
+                }
+                batch = state.pending
+                state.pending = state.spare
+                state.spare = []
+                state.inFlight = batch.count
                 return true
+            }
+            for waiter in waiters { waiter.resume() }
+            guard taken else {
+                if closeNow { close() }
+                return .drained
             }
             var offset = 0
             do {
-                writing: while offset < bytes.count {
-                    let result = try bytes.withUnsafeBytes { raw throws(SystemCallError) in
+                while offset < batch.count {
+                    let result = try batch.withUnsafeBytes { raw throws(SystemCallError) in
                         try Syscall.write(fd, UnsafeRawBufferPointer(rebasing: raw[offset...]))
                     }
-                    switch result {
-                    case .processed(let count): offset += count
-                    case .wouldBlock, .endOfFile: break writing
-                    }
+                    guard case .processed(let count) = result else { break }
+                    offset += count
                 }
             } catch {
-                failed = true
-                return false
+                close()
+                return .failed
             }
-            if offset < bytes.count {
-                state.pending.removeAll(keepingCapacity: true)
-                state.pendingStart = 0
-                state.pending.append(contentsOf: bytes[offset...])
-                state.writerBusy = true
-                wakeWriter = true
+            if offset < batch.count {
+                // The socket is full: put the rest back in front, keep the writer role.
+                state.withLock { state in
+                    state.pending.insert(contentsOf: batch[offset...], at: 0)
+                    state.inFlight = 0
+                }
+                return .wouldBlock
             }
-            return true
         }
-        if wakeWriter { writerWake.signal() }
-        if failed { close() }
-        return accepted
     }
 
     /// Queues bytes, then waits while more than the high-water mark is queued.
     @discardableResult
     func sendRespectingBackPressure(_ bytes: [UInt8]) async -> Bool {
         guard send(bytes) else { return false }
-        guard state.withLock({ $0.pendingCount > limits.writeHighWater }) else { return true }
+        guard state.withLock({ $0.queued > limits.writeHighWater }) else { return true }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let resumeNow = state.withLock { state -> Bool in
-                if state.closed || state.pendingCount <= limits.writeHighWater { return true }
+                if state.closed || state.queued <= limits.writeHighWater { return true }
                 state.capacityWaiters.append(continuation)
                 return false
             }
@@ -132,7 +173,7 @@ final class Connection: Sendable {
     func closeAfterFlush() {
         let closeNow = state.withLock { state -> Bool in
             state.closeWhenFlushed = true
-            return state.pendingCount == 0 && !state.writerBusy
+            return state.pending.isEmpty && !state.writerBusy
         }
         if closeNow { close() }
     }
@@ -150,6 +191,8 @@ final class Connection: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
+    /// Finishes writes the socket would not take at once: waits for it to drain, then
+    /// writes as the one writer.
     private func writeLoop() {
         defer { threadExited() }
         while true {
@@ -162,46 +205,9 @@ final class Connection: Sendable {
                     close()
                     return
                 }
-                var waiters: [CheckedContinuation<Void, Never>] = []
-                var failed = false
-                var closeNow = false
-                let drained = state.withLock { state -> Bool in
-                    if state.closed { return true }
-                    do {
-                        writing: while state.pendingCount > 0 {
-                            let start = state.pendingStart
-                            let result = try state.pending.withUnsafeBytes { raw throws(SystemCallError) in
-                                try Syscall.write(fd, UnsafeRawBufferPointer(rebasing: raw[start...]))
-                            }
-                            switch result {
-                            case .processed(let count): state.pendingStart += count
-                            case .wouldBlock, .endOfFile: break writing
-                            }
-                        }
-                    } catch {
-                        failed = true
-                        return true
-                    }
-                    if state.pendingCount <= limits.writeHighWater / 2 {
-                        waiters = state.capacityWaiters
-                        state.capacityWaiters = []
-                    }
-                    if state.pendingCount == 0 {
-                        state.pending.removeAll(keepingCapacity: state.pending.capacity <= 1 << 20)
-                        state.pendingStart = 0
-                        state.writerBusy = false
-                        closeNow = state.closeWhenFlushed
-                        return true
-                    }
-                    if state.pendingStart > 1 << 20 {
-                        state.pending.removeSubrange(0..<state.pendingStart)
-                        state.pendingStart = 0
-                    }
-                    return false
-                }
-                for waiter in waiters { waiter.resume() }
-                if failed || closeNow { close() }
-                if drained { break }
+                let result = flush()
+                if result == .failed { return }
+                if result == .drained { break }
             }
         }
     }
