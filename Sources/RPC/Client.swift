@@ -232,6 +232,12 @@ final class ClientChannel: Sendable {
     }
 
     func readyConnection(deadline: ContinuousClock.Instant?) async throws -> ClientConnection {
+        // The usual case, a live connection, without suspending.
+        let ready = slot.withLock { slot -> ClientConnection? in
+            if case .ready(let connection) = slot, connection.acceptsCalls { return connection }
+            return nil
+        }
+        if let ready { return ready }
         enum Next { case use(ClientConnection), wait, connect(Duration), fail(RPCError) }
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ClientConnection, any Error>) in
             let next = slot.withLock { slot -> Next in

@@ -106,7 +106,16 @@ final class MessageQueue<Element: Sendable>: Sendable {
     /// Everything the queue held when it ended, in one wake-up instead of one per element
     /// (unary calls: the message and the end arrive together). Throws the queue's error.
     func collect() async throws -> [Element] {
-        try await withTaskCancellationHandler {
+        // Already ended (the usual case for a unary request): no suspension at all.
+        let ready: Result<[Element], RPCError>? = state.withLock { state in
+            switch state.finished {
+            case .success: .success(state.drain())
+            case .failure(let error): .failure(error)
+            case .none: nil
+            }
+        }
+        if let ready { return try ready.get() }
+        return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[Element], any Error>) in
                 let outcome: Result<[Element], any Error>? = state.withLock { state in
                     switch state.finished {

@@ -47,6 +47,7 @@ public final class RPCServer: Sendable {
     }
 
     private let state = Mutex(State())
+    private let connectionSerial = Atomic<UInt64>(0)
 
     public init(configuration: RPCServerConfiguration = RPCServerConfiguration(), services: [any RPCService]) {
         self.configuration = configuration
@@ -169,7 +170,8 @@ public final class RPCServer: Sendable {
             for waiter in waiters { waiter.resume() }
         }
         while let fd = TCP.accept(listener) {
-            let peer = "fd\(fd)"
+            // A server-wide serial, so request ids "c<serial>#<call>" never repeat.
+            let peer = "c\(connectionSerial.wrappingAdd(1, ordering: .relaxed).newValue)"
             let connection = ServerConnection(server: self, connection: Connection(fd: fd, limits: configuration.limits, peer: peer))
             let accepted = state.withLock { state -> Bool in
                 guard case .running = state.lifecycle else { return false }
@@ -302,7 +304,7 @@ final class ServerConnection: ConnectionDelegate {
             : .now + .milliseconds(Int64(clamping: headers.timeoutMs))
         let context = ServerContext(
             method: headers.method, requestMetadata: metadata, deadline: deadline, principal: principal,
-            requestID: metadata[MetadataKey.requestID] ?? UUID().uuidString.lowercased(), peer: connection.peer)
+            requestID: metadata[MetadataKey.requestID] ?? "\(connection.peer)#\(id)", peer: connection.peer)
         let compress = server.configuration.compressResponses
             && metadata.values(for: MetadataKey.acceptEncoding).contains { $0.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces) == "deflate" } }
         let call = ServerCall(id: id, context: context, connection: self, compress: compress,
