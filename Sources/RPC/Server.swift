@@ -40,13 +40,12 @@ public final class RPCServer: Sendable {
     private struct State {
         var lifecycle = Lifecycle.idle
         var connections: [ObjectIdentifier: ServerConnection] = [:]
-        var stopWaiters: [CheckedContinuation<Void, Never>] = []
         var quietWaiters: [CheckedContinuation<Void, Never>] = []
-        var listenerClosed = false
-        var listenerWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     private let state = Mutex(State())
+    private let stopped = Latch()
+    private let listenerClosed = Latch()
     private let connectionSerial = Atomic<UInt64>(0)
 
     public init(configuration: RPCServerConfiguration = RPCServerConfiguration(), services: [any RPCService]) {
@@ -86,14 +85,7 @@ public final class RPCServer: Sendable {
 
     /// Waits until the server has stopped.
     public func waitUntilStopped() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let stopped = state.withLock { state -> Bool in
-                if case .stopped = state.lifecycle { return true }
-                state.stopWaiters.append(continuation)
-                return false
-            }
-            if stopped { continuation.resume() }
-        }
+        await stopped.wait()
     }
 
     /// Graceful shutdown: reports NOT_SERVING, stops accepting, sends go_away on every
@@ -116,29 +108,14 @@ public final class RPCServer: Sendable {
         }
         await waitForNoConnections()
         DeadlineTimer.shared.cancel(timer)
-        await waitForListenerClosed()
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.lifecycle = .stopped
-            defer { state.stopWaiters = [] }
-            return state.stopWaiters
-        }
-        for waiter in waiters { waiter.resume() }
+        await listenerClosed.wait()
+        state.withLock { $0.lifecycle = .stopped }
+        stopped.open()
         logger.info("stopped")
     }
 
     private func allConnections() -> [ServerConnection] {
         state.withLock { Array($0.connections.values) }
-    }
-
-    private func waitForListenerClosed() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let done = state.withLock { state -> Bool in
-                if state.listenerClosed { return true }
-                state.listenerWaiters.append(continuation)
-                return false
-            }
-            if done { continuation.resume() }
-        }
     }
 
     private func waitForNoConnections() async {
@@ -162,12 +139,7 @@ public final class RPCServer: Sendable {
     private func acceptLoop(_ listener: Int32) {
         defer {
             TCP.close(listener)
-            let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-                state.listenerClosed = true
-                defer { state.listenerWaiters = [] }
-                return state.listenerWaiters
-            }
-            for waiter in waiters { waiter.resume() }
+            listenerClosed.open()
         }
         while let fd = TCP.accept(listener) {
             // A server-wide serial, so request ids "c<serial>#<call>" never repeat.

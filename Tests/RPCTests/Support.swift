@@ -30,36 +30,24 @@ struct SecretFailure: Error, CustomStringConvertible {
     var description: String { "disk /var/secret is full" }
 }
 
-/// A one-shot signal tasks can wait for.
-final class Gate: Sendable {
-    private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-
-    func open() {
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.open = true
-            defer { state.waiters = [] }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    func wait() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let ready = state.withLock { state -> Bool in
-                if state.open { return true }
-                state.waiters.append(continuation)
-                return false
-            }
-            if ready { continuation.resume() }
-        }
-    }
-}
+typealias Gate = Latch
 
 final class ProbeService: RPCService {
     let gate = Gate()
     /// Opened when a Sleep handler sees its task cancelled.
     let sleepCancelled = Gate()
     let sleepStarted = Gate()
+
+    /// Sleeps a minute, opening `sleepStarted` first and `sleepCancelled` when cut short.
+    private func sleepUntilCancelled() async throws {
+        sleepStarted.open()
+        do {
+            try await Task.sleep(for: .seconds(60))
+        } catch {
+            sleepCancelled.open()
+            throw error
+        }
+    }
 
     func register(into router: inout RPCRouter) {
         router.unary(Probe.principal) { _, context in
@@ -70,23 +58,11 @@ final class ProbeService: RPCService {
             return response
         }
         router.unary(Probe.sleep) { [self] _, _ in
-            sleepStarted.open()
-            do {
-                try await Task.sleep(for: .seconds(60))
-            } catch {
-                sleepCancelled.open()
-                throw error
-            }
+            try await sleepUntilCancelled()
             return Empty()
         }
         router.bidirectional(Probe.sleepStream) { [self] _, _, _ in
-            sleepStarted.open()
-            do {
-                try await Task.sleep(for: .seconds(60))
-            } catch {
-                sleepCancelled.open()
-                throw error
-            }
+            try await sleepUntilCancelled()
         }
         router.unary(Probe.gate) { [self] _, _ in
             await gate.wait()
