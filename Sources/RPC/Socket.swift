@@ -218,12 +218,3 @@ private final class ThreadContext: Sendable {
         self.body = body
     }
 }
-
-/// Runs a blocking operation on a thread of its own and awaits its result.
-func runBlocking<T: Sendable>(name: String, _ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        startThread(name: name) {
-            continuation.resume(with: Result { try body() })
-        }
-    }
-}
