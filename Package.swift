@@ -48,8 +48,8 @@ let package = Package(
         .testTarget(name: "MessagesTests", dependencies: ["Messages"], swiftSettings: swiftSettings),
         .testTarget(name: "DeflateTests", dependencies: ["Deflate"], swiftSettings: swiftSettings),
         .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: swiftSettings),
-        .testTarget(name: "RPCTests", dependencies: ["RPC", "Messages", "Deflate"], swiftSettings: swiftSettings),
-        .testTarget(name: "InteropTests", dependencies: ["RPC", "Messages", "Interop"], swiftSettings: swiftSettings),
+        .testTarget(name: "RPCTests", dependencies: ["RPC", "Messages", "Deflate", "Interop"], swiftSettings: swiftSettings),
+        .testTarget(name: "InteropTests", dependencies: ["RPC", "Messages", "Deflate"], swiftSettings: swiftSettings),
         .testTarget(name: "FlagsTests", dependencies: ["Flags"], swiftSettings: swiftSettings),
         .testTarget(name: "LoadTestTests", dependencies: ["LoadTest"], swiftSettings: swiftSettings),
     ]

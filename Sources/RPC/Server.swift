@@ -41,6 +41,7 @@ public final class RPCServer: Sendable {
         var lifecycle = Lifecycle.idle
         var connections: [ObjectIdentifier: ServerConnection] = [:]
         var quietWaiters: [CheckedContinuation<Void, Never>] = []
+        var listenerReleased = false
     }
 
     private let state = Mutex(State())
@@ -101,13 +102,22 @@ public final class RPCServer: Sendable {
         guard let listener else { await waitUntilStopped(); return }
         health.setServing(false)
         logger.info("draining", ["grace": "\(grace)", "connections": "\(connections.count)"])
-        TCP.shutdown(listener)
+        state.withLock { state in
+            // Under the lock the accept thread closes it with: never a reused descriptor.
+            if !state.listenerReleased { TCP.shutdown(listener) }
+        }
         for connection in connections { connection.goAway(reason: "server shutting down") }
-        let timer = DeadlineTimer.shared.schedule(at: .now + grace) { [self] in
+        let graceEnd = ContinuousClock.now + grace
+        let abort = DeadlineTimer.shared.schedule(at: graceEnd) { [self] in
             for connection in allConnections() { connection.abortCalls(RPCError(.unavailable, "server shut down")) }
         }
+        // A peer that stopped reading can't be flushed to: a second later, close regardless.
+        let force = DeadlineTimer.shared.schedule(at: graceEnd + .seconds(1)) { [self] in
+            for connection in allConnections() { connection.connection.close() }
+        }
         await waitForNoConnections()
-        DeadlineTimer.shared.cancel(timer)
+        DeadlineTimer.shared.cancel(abort)
+        DeadlineTimer.shared.cancel(force)
         await listenerClosed.wait()
         state.withLock { $0.lifecycle = .stopped }
         stopped.open()
@@ -138,7 +148,10 @@ public final class RPCServer: Sendable {
     /// on it may still be pending.
     private func acceptLoop(_ listener: Int32) {
         defer {
-            TCP.close(listener)
+            state.withLock { state in
+                TCP.close(listener)
+                state.listenerReleased = true
+            }
             listenerClosed.open()
         }
         while let fd = TCP.accept(listener) {
