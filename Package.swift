@@ -36,6 +36,7 @@ let package = Package(
         .target(name: "RPC", dependencies: ["Messages", "Deflate"], swiftSettings: swiftSettings),
 
         // MARK: Services and tools
+        .target(name: "Records", swiftSettings: swiftSettings),
         .target(name: "Flags", swiftSettings: swiftSettings),
         .target(name: "Interop", dependencies: ["RPC", "Messages"], swiftSettings: swiftSettings),
         .target(name: "LoadTest", dependencies: ["RPC", "Messages", "Flags"], swiftSettings: swiftSettings),
@@ -50,6 +51,7 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: swiftSettings),
         .testTarget(name: "RPCTests", dependencies: ["RPC", "Messages", "Deflate", "Interop"], swiftSettings: swiftSettings),
         .testTarget(name: "InteropTests", dependencies: ["RPC", "Messages", "Deflate"], swiftSettings: swiftSettings),
+        .testTarget(name: "RecordsTests", dependencies: ["Records"], swiftSettings: swiftSettings),
         .testTarget(name: "FlagsTests", dependencies: ["Flags"], swiftSettings: swiftSettings),
         .testTarget(name: "LoadTestTests", dependencies: ["LoadTest"], swiftSettings: swiftSettings),
     ]
