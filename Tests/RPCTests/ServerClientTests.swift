@@ -2,6 +2,7 @@ import Testing
 import Messages
 import Interop
 import Synchronization
+import Glibc
 @testable import RPC
 
 /// The framework end to end over real loopback TCP, in one process.
@@ -289,21 +290,21 @@ import Synchronization
     }
 
     @Test func onlyIdempotentMethodsAreRetried() async throws {
-        // Reserve a port, then leave it closed for a while.
-        let placeholder = RPCServer(services: [])
-        let port = try placeholder.start()
-        await placeholder.shutdown()
-        var configuration = RPCClientConfiguration(port: port)
+        // Hold a port bound but not listening: connections are refused, and no other test's
+        // server can take it meanwhile.
+        let reserved = try ReservedPort()
+        var configuration = RPCClientConfiguration(port: reserved.port)
         configuration.initialBackoff = .milliseconds(100)
         configuration.maxAttempts = 30
         let client = RPCClient(configuration: configuration)
         // Not idempotent: fails at once with UNAVAILABLE.
         await expectCode(.unavailable) { try await client.unary(TestServiceMethods.streamingInputCallAsUnaryProbe, Empty()) }
         var serverConfiguration = RPCServerConfiguration()
-        serverConfiguration.port = port
+        serverConfiguration.port = reserved.port
         let server = RPCServer(configuration: serverConfiguration, services: [TestService()])
         let starter = Task {
             try await Task.sleep(for: .milliseconds(300))
+            reserved.release()
             try server.start()
         }
         // Idempotent: retried with back-off until the server is up.
@@ -311,6 +312,32 @@ import Synchronization
         try await starter.value
         await server.shutdown()
     }
+}
+
+/// A loopback port bound without listening, until released.
+final class ReservedPort: Sendable {
+    let fd: Int32
+    let port: Int
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.fd = fd
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw SystemCallError(call: "bind", errno: errno) }
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    func release() { close(fd) }
 }
 
 extension Certportal_Testing_V1_TestService {
