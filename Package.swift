@@ -53,6 +53,6 @@ let package = Package(
         .testTarget(name: "InteropTests", dependencies: ["RPC", "Messages", "Deflate"], swiftSettings: swiftSettings),
         .testTarget(name: "RecordsTests", dependencies: ["Records"], swiftSettings: swiftSettings),
         .testTarget(name: "FlagsTests", dependencies: ["Flags"], swiftSettings: swiftSettings),
-        .testTarget(name: "LoadTestTests", dependencies: ["LoadTest"], swiftSettings: swiftSettings),
+        .testTarget(name: "LoadTestTests", dependencies: ["LoadTest", "Flags"], swiftSettings: swiftSettings),
     ]
 )

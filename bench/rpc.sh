@@ -15,10 +15,21 @@ bin=.build/release
 export CERTPORTAL_LOG_LEVEL=warning
 
 pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "${logs:-}"; }
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# Waits (at most 20 s) until a server wrote its "listening on HOST:PORT" line to FILE;
+# prints the port.
+wait_listening() {
+  for _ in $(seq 200); do
+    port=$(sed -n 's/.*listening on [0-9.]*:\([0-9]*\).*/\1/p' "$1" | head -1)
+    [ -n "$port" ] && { echo "$port"; return; }
+    sleep 0.1
+  done
+  echo "bench: no server came up (see $1)" >&2; exit 1
+}
+logs=$(mktemp -d)
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 # Redis, the reference for throughput.
@@ -31,10 +42,9 @@ redis_rps=$(redis-benchmark -p "$redis_port" -t ping -c 64 -n "$redis_requests" 
   | tr '\r' '\n' | awk '/PING_MBULK/ && /requests per second/ { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9.]+$/) { print $i; exit } }')
 
 # The CPRPC/1 conformance server.
-rpc_port=$(free_port)
-"$bin/rpc-interop-server" --port "$rpc_port" >/dev/null &
+"$bin/rpc-interop-server" --port 0 >"$logs/rpc.out" &
 pids+=($!)
-sleep 0.5
+rpc_port=$(wait_listening "$logs/rpc.out")
 method=/certportal.testing.v1.TestService/UnaryCall
 throughput=$("$bin/certportal" load --port "$rpc_port" --method "$method" --test-payload 100 \
   --connections 4 --concurrency 64 --duration "$seconds" --warmup 2 --json)
@@ -47,9 +57,9 @@ rpc_p50=$(echo "$single" | json 'd["latency_us"]["p50"]')
 
 # The raw TCP echo, the reference for latency.
 raw_port=$(free_port)
-"$bin/certportal" load raw-echo-server --port "$raw_port" >/dev/null &
+"$bin/certportal" load raw-echo-server --port "$raw_port" >"$logs/raw.out" &
 pids+=($!)
-sleep 0.3
+wait_listening "$logs/raw.out" >/dev/null
 raw=$("$bin/certportal" load raw-echo --port "$raw_port" --payload 100 --duration "$seconds" --json)
 raw_p50=$(echo "$raw" | json 'd["latency_us"]["p50"]')
 

@@ -37,7 +37,9 @@ public enum LoadCommand {
         do {
             try arguments.rejectUnknown(known: known)
             guard let port = try arguments.integer("--port") else { throw CommandLineArguments.Failure(description: "--port: required") }
-            let duration = Duration.seconds(try arguments.double("--duration") ?? 10)
+            let seconds = try arguments.double("--duration") ?? 10
+            guard seconds > 0 else { throw CommandLineArguments.Failure(description: "--duration: must be above 0 seconds") }
+            let duration = Duration.seconds(seconds)
             switch arguments.positional.dropFirst().first {
             case "raw-echo-server":
                 try RawEcho.serve(port: port)
@@ -57,7 +59,7 @@ public enum LoadCommand {
             }
             let plan = try makePlan(arguments, duration: duration)
             var configuration = RPCClientConfiguration(host: arguments.string("--host") ?? "127.0.0.1", port: port)
-            configuration.connections = try arguments.integer("--connections") ?? 1
+            configuration.connections = try positive(arguments, "--connections") ?? 1
             configuration.meshToken = arguments.string("--mesh-token") ?? ProcessInfo.processInfo.environment["CERTPORTAL_MESH_TOKEN"]
             configuration.defaultTimeout = nil
             let client = RPCClient(configuration: configuration)
@@ -109,8 +111,8 @@ public enum LoadCommand {
         plan.shape = shape
         plan.duration = duration
         plan.warmup = .seconds(try arguments.double("--warmup") ?? 0)
-        plan.concurrency = try arguments.integer("--concurrency") ?? 1
-        plan.messagesPerCall = try arguments.integer("--messages") ?? 1
+        plan.concurrency = try positive(arguments, "--concurrency") ?? 1
+        plan.messagesPerCall = try positive(arguments, "--messages") ?? 1
         plan.rate = try arguments.double("--rate")
         if let rate = plan.rate, rate <= 0 { throw CommandLineArguments.Failure(description: "--rate: must be above 0") }
         if let ms = try arguments.integer("--timeout-ms") { plan.options.timeout = .milliseconds(ms) }
@@ -120,6 +122,13 @@ public enum LoadCommand {
             plan.options.metadata.add(String(parts[0]), String(parts[1]))
         }
         return plan
+    }
+
+    /// A whole number of at least 1, or nil when the flag is absent.
+    static func positive(_ arguments: CommandLineArguments, _ name: String) throws -> Int? {
+        guard let value = try arguments.integer(name) else { return nil }
+        guard value >= 1 else { throw CommandLineArguments.Failure(description: "\(name): must be at least 1, not \(value)") }
+        return value
     }
 
     /// A TestService request asking for `size`-byte responses and carrying `size` bytes.

@@ -104,7 +104,8 @@ final class Connection: Sendable {
             var waiters: [CheckedContinuation<Void, Never>] = []
             var closeNow = false
             let taken = state.withLock { state -> Bool in
-                if !batch.isEmpty || batch.capacity > 0 {
+                if batch.capacity > 0 {
+                    // Hand the written batch's storage back for the next one (not a huge one).
                     batch.removeAll(keepingCapacity: batch.capacity <= 1 << 20)
                     state.spare = batch
                 }

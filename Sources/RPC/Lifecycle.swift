@@ -13,7 +13,9 @@ nonisolated(unsafe) private var signalPipeWriteEnd: Int32 = -1
 enum TerminationSignals {
     static func watch(_ handler: @escaping @Sendable (Int32) -> Void) {
         var ends: [Int32] = [-1, -1]
-        guard pipe(&ends) == 0 else { return }
+        // Without the pipe a SIGTERM would kill the process mid-call: refuse to start.
+        precondition(pipe(&ends) == 0, "cannot create the signal pipe: errno \(errno)")
+        precondition(signalPipeWriteEnd == -1, "TerminationSignals.watch runs once per process")
         let readEnd = ends[0]
         signalPipeWriteEnd = ends[1]
         var action = sigaction()

@@ -32,15 +32,16 @@ final class MessageQueue<Element: Sendable>: Sendable {
     /// Adds an element; blocks the calling (reader) thread while the queue is over its limit.
     /// Never call from the cooperative pool.
     func push(_ element: Element, size: Int) {
-        var overflow: CheckedContinuation<[Element], any Error>?
+        var overflow: (CheckedContinuation<[Element], any Error>, RPCError)?
         let (consumer, wait) = state.withLock { state -> (CheckedContinuation<Element?, any Error>?, DispatchSemaphore?) in
             guard state.finished == nil else { return (nil, nil) }
             if state.endWaiter != nil && state.bytes + size > state.byteLimit {
                 // A collecting consumer reads nothing until the end: refuse to grow past the
                 // limit rather than hold the producer forever.
-                overflow = state.endWaiter
+                let error = RPCError(.resourceExhausted, "more than \(state.byteLimit) bytes of messages on one call")
+                overflow = state.endWaiter.map { ($0, error) }
                 state.endWaiter = nil
-                state.finished = .failure(RPCError(.resourceExhausted, "more than \(state.byteLimit) bytes of messages on one call"))
+                state.finished = .failure(error)
                 state.items = []
                 state.head = 0
                 state.bytes = 0
@@ -60,7 +61,7 @@ final class MessageQueue<Element: Sendable>: Sendable {
             return (nil, nil)
         }
         consumer?.resume(returning: element)
-        overflow?.resume(throwing: RPCError(.resourceExhausted, "too many message bytes on one call"))
+        if let (waiter, error) = overflow { waiter.resume(throwing: error) }
         wait?.wait()
     }
 

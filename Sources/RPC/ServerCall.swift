@@ -56,7 +56,7 @@ final class ServerCall: Sendable {
             return state.deferred != nil && state.messagesReceived > 1
         }
         if tooMany {
-            end(RPCError(.invalidArgument, "\(context.method) expects exactly one request message; got more"))
+            end(oneRequestExpected(got: "more"))
         } else {
             inbound.push(bytes, size: bytes.count)
         }
@@ -111,10 +111,12 @@ final class ServerCall: Sendable {
 
     func singleRequest<Req: ProtoMessage>(_ type: Req.Type) async throws -> Req {
         let messages = try await inbound.collect()
-        guard messages.count == 1 else {
-            throw RPCError(.invalidArgument, "\(context.method) expects exactly one request message; got \(messages.count)")
-        }
+        guard messages.count == 1 else { throw oneRequestExpected(got: "\(messages.count)") }
         return try decodeMessage(Req.self, messages[0], failureCode: .invalidArgument)
+    }
+
+    private func oneRequestExpected(got count: String) -> RPCError {
+        RPCError(.invalidArgument, "\(context.method) expects exactly one request message; got \(count)")
     }
 
     func requests<Req: ProtoMessage>(_ type: Req.Type) -> MessageStream<Req> {

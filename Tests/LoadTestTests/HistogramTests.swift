@@ -1,5 +1,6 @@
 import Testing
 @testable import LoadTest
+import Flags
 
 @Suite struct HistogramTests {
     @Test func percentilesOfAUniformRangeAreWithinPrecision() {
@@ -53,5 +54,14 @@ import Testing
         #expect(LoadCommand.decodeHex("0a0b") == [0x0A, 0x0B])
         #expect(LoadCommand.decodeHex("0a0") == nil)
         #expect(LoadCommand.decodeHex("zz") == nil)
+    }
+
+    @Test func refusesNonPositiveCountsNamingTheFlag() throws {
+        let arguments = CommandLineArguments(["--concurrency", "0", "--messages", "3"])
+        #expect(throws: CommandLineArguments.Failure(description: "--concurrency: must be at least 1, not 0")) {
+            try LoadCommand.positive(arguments, "--concurrency")
+        }
+        #expect(try LoadCommand.positive(arguments, "--messages") == 3)
+        #expect(try LoadCommand.positive(arguments, "--connections") == nil)
     }
 }

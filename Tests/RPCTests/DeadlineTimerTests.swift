@@ -5,30 +5,33 @@ import Synchronization
 @Suite struct DeadlineTimerTests {
     final class Counter: Sendable {
         let fired = Mutex(0)
+        var value: Int { fired.withLock { $0 } }
     }
 
     @Test func everyScheduledActionFiresAndCancelledOnesDoNot() async throws {
-        let counter = Counter()
+        let kept = Counter(), cancelled = Counter()
         let timer = DeadlineTimer()
-        let total = 2000
+        let start = ContinuousClock.now
         await withTaskGroup(of: Void.self) { group in
-            for index in 0..<total {
+            for index in 0..<2000 {
                 group.addTask {
-                    let at = ContinuousClock.now + .milliseconds(Int64(index % 50))
-                    let token = timer.schedule(at: at) { counter.fired.withLock { $0 += 1 } }
-                    if index % 4 == 0 { timer.cancel(token) }
+                    if index % 4 == 0 {
+                        // Due well after the cancel below, so only a broken cancel runs it.
+                        let token = timer.schedule(at: start + .milliseconds(150)) { cancelled.fired.withLock { $0 += 1 } }
+                        timer.cancel(token)
+                    } else {
+                        timer.schedule(at: start + .milliseconds(Int64(index % 50))) { kept.fired.withLock { $0 += 1 } }
+                    }
                 }
             }
         }
-        let expected = total - total / 4
         let end = ContinuousClock.now + .seconds(10)
-        while counter.fired.withLock({ $0 }) < expected && ContinuousClock.now < end {
+        while kept.value < 1500 && ContinuousClock.now < end {
             try await Task.sleep(for: .milliseconds(10))
         }
-        try await Task.sleep(for: .milliseconds(100))
-        // A cancelled action may still fire if cancel raced with the deadline; these were
-        // cancelled at once, at least 0 ms before their deadline, so most never run.
-        #expect(counter.fired.withLock { $0 } >= expected)
-        #expect(counter.fired.withLock { $0 } <= total)
+        // Past the cancelled actions' deadline.
+        try await Task.sleep(until: start + .milliseconds(300))
+        #expect(kept.value == 1500)
+        #expect(cancelled.value == 0)
     }
 }
