@@ -39,6 +39,8 @@ let package = Package(
         .target(name: "Records", swiftSettings: swiftSettings),
         .target(name: "Flags", swiftSettings: swiftSettings),
         .target(name: "Interop", dependencies: ["RPC", "Messages"], swiftSettings: swiftSettings),
+        // Shared by the RPC test targets only.
+        .target(name: "RPCTesting", dependencies: ["RPC"], swiftSettings: swiftSettings),
         .target(name: "LoadTest", dependencies: ["RPC", "Messages", "Flags"], swiftSettings: swiftSettings),
 
         // MARK: Executables
@@ -49,8 +51,8 @@ let package = Package(
         .testTarget(name: "MessagesTests", dependencies: ["Messages"], swiftSettings: swiftSettings),
         .testTarget(name: "DeflateTests", dependencies: ["Deflate"], swiftSettings: swiftSettings),
         .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: swiftSettings),
-        .testTarget(name: "RPCTests", dependencies: ["RPC", "Messages", "Deflate", "Interop"], swiftSettings: swiftSettings),
-        .testTarget(name: "InteropTests", dependencies: ["RPC", "Messages", "Deflate"], swiftSettings: swiftSettings),
+        .testTarget(name: "RPCTests", dependencies: ["RPC", "Messages", "Deflate", "Interop", "RPCTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "InteropTests", dependencies: ["RPC", "Messages", "Deflate", "RPCTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "RecordsTests", dependencies: ["Records"], swiftSettings: swiftSettings),
         .testTarget(name: "FlagsTests", dependencies: ["Flags"], swiftSettings: swiftSettings),
         .testTarget(name: "LoadTestTests", dependencies: ["LoadTest", "Flags"], swiftSettings: swiftSettings),

@@ -2,6 +2,7 @@ import Testing
 import RPC
 import Messages
 import Deflate
+import RPCTesting
 
 /// Bad bytes on the wire: the server answers as PROTOCOL.md says (go_away, then close),
 /// never crashes, and keeps serving other connections.

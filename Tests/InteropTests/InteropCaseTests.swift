@@ -1,6 +1,7 @@
 import Testing
 import RPC
 import Messages
+import RPCTesting
 
 typealias Testing1 = Certportal_Testing_V1_TestService
 typealias TEmpty = Certportal_Testing_V1_Empty
@@ -249,18 +250,4 @@ func outputRequest(_ sizes: [Int], payloadSize: Int = 0) -> OutputRequest {
         #expect(sizes == [5, 7])
         #expect(await server.stop() == 0)
     }
-}
-
-@discardableResult
-func expectRPCError<T>(_ code: RPCStatusCode, _ body: () async throws -> T, sourceLocation: SourceLocation = #_sourceLocation) async -> RPCError? {
-    do {
-        _ = try await body()
-        Issue.record("expected \(code); the call succeeded", sourceLocation: sourceLocation)
-    } catch let error as RPCError {
-        #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
-        return error
-    } catch {
-        Issue.record("expected RPCError \(code); got \(error)", sourceLocation: sourceLocation)
-    }
-    return nil
 }

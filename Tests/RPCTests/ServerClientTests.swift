@@ -2,6 +2,7 @@ import Testing
 import Messages
 import Interop
 import Synchronization
+import RPCTesting
 import Glibc
 @testable import RPC
 
@@ -82,7 +83,7 @@ import Glibc
             status.code = 2
             status.message = "\t\ntest with whitespace\r\nand Unicode BMP ☺ and non-BMP 😈\t\n"
             request.responseStatus = status
-            let error = await expectCode(.unknown) { try await client.unary(TestServiceMethods.unaryCall, request) }
+            let error = await expectRPCError(.unknown) { try await client.unary(TestServiceMethods.unaryCall, request) }
             #expect(error?.message == status.message)
         }
     }
@@ -90,8 +91,8 @@ import Glibc
     @Test func unknownMethodsAreUnimplementedAndTheConnectionStaysUsable() async throws {
         try await withServer { _, port in
             let client = RPCClient(port: port)
-            await expectCode(.unimplemented) { try await client.unary(TestServiceMethods.unimplementedCall, Empty()) }
-            await expectCode(.unimplemented) { try await client.unary(Certportal_Testing_V1_UnimplementedService.unimplementedCall, Empty()) }
+            await expectRPCError(.unimplemented) { try await client.unary(TestServiceMethods.unimplementedCall, Empty()) }
+            await expectRPCError(.unimplemented) { try await client.unary(Certportal_Testing_V1_UnimplementedService.unimplementedCall, Empty()) }
             _ = try await client.unary(TestServiceMethods.emptyCall, Empty())
         }
     }
@@ -115,7 +116,7 @@ import Glibc
             let client = RPCClient(port: port)
             // The server measures the deadline from when it reads the headers, so the
             // handler always starts; the deadline must then cancel it.
-            await expectCode(.deadlineExceeded) {
+            await expectRPCError(.deadlineExceeded) {
                 try await client.bidirectional(Probe.sleepStream, options: CallOptions(timeout: .milliseconds(100))) { _, responses in
                     for try await _ in responses {}
                 }
@@ -132,7 +133,7 @@ import Glibc
             await probe.sleepStarted.wait()
             call.cancel()
             await probe.sleepCancelled.wait()
-            await expectCode(.cancelled) { try await call.nextMessage() }
+            await expectRPCError(.cancelled) { try await call.nextMessage() }
         }
     }
 
@@ -144,7 +145,7 @@ import Glibc
             await probe.sleepStarted.wait()
             task.cancel()
             await probe.sleepCancelled.wait()
-            await expectCode(.cancelled) { try await task.value }
+            await expectRPCError(.cancelled) { try await task.value }
         }
     }
 
@@ -161,9 +162,9 @@ import Glibc
     @Test func domainErrorsMapToTheirCodeAndOthersLeakNothing() async throws {
         try await withServer(services: [ProbeService()]) { _, port in
             let client = RPCClient(port: port)
-            let notFound = await expectCode(.notFound) { try await client.unary(Probe.domainError, Empty()) }
+            let notFound = await expectRPCError(.notFound) { try await client.unary(Probe.domainError, Empty()) }
             #expect(notFound?.message == "record 42 not found")
-            let unknown = await expectCode(.unknown) { try await client.unary(Probe.crash, Empty()) }
+            let unknown = await expectRPCError(.unknown) { try await client.unary(Probe.crash, Empty()) }
             #expect(unknown.map { !$0.message.contains("secret") } == true)
         }
     }
@@ -183,9 +184,9 @@ import Glibc
     @Test func theMeshTokenIsRequiredExceptForHealth() async throws {
         try await withServer({ $0.meshToken = "s3cret" }, services: [TestService(), ProbeService()]) { _, port in
             let anonymous = RPCClient(port: port)
-            await expectCode(.unauthenticated) { try await anonymous.unary(TestServiceMethods.emptyCall, Empty()) }
+            await expectRPCError(.unauthenticated) { try await anonymous.unary(TestServiceMethods.emptyCall, Empty()) }
             let wrong = RPCClient(port: port, meshToken: "s3creT")
-            await expectCode(.unauthenticated) { try await wrong.unary(TestServiceMethods.emptyCall, Empty()) }
+            await expectRPCError(.unauthenticated) { try await wrong.unary(TestServiceMethods.emptyCall, Empty()) }
             let health = try await anonymous.unary(Certportal_Health_V1_Health.check, .init())
             #expect(health.status == .serving)
             let member = RPCClient(port: port, meshToken: "s3cret")
@@ -204,7 +205,7 @@ import Glibc
             }
             var forged = CallOptions()
             forged.metadata[MetadataKey.principal] = "superuser"
-            await expectCode(.unauthenticated) { try await client.unary(Probe.principal, Empty(), options: forged) }
+            await expectRPCError(.unauthenticated) { try await client.unary(Probe.principal, Empty(), options: forged) }
         }
     }
 
@@ -256,7 +257,7 @@ import Glibc
         // Once draining, the server reports NOT_SERVING and refuses new calls.
         while server.health.status(of: "") == .serving { try await Task.sleep(for: .milliseconds(5)) }
         let other = RPCClient(port: port)
-        await expectCode(.unavailable) { try await other.unary(Probe.principal, Empty(), options: CallOptions(timeout: .seconds(2))) }
+        await expectRPCError(.unavailable) { try await other.unary(Probe.principal, Empty(), options: CallOptions(timeout: .seconds(2))) }
         probe.gate.open()
         _ = try await open
         await shutdown.value
@@ -271,7 +272,7 @@ import Glibc
         let stuck = Task { try await client.unary(Probe.gate, Empty()) }
         _ = try await client.unary(Probe.principal, Empty())
         await server.shutdown()
-        await expectCode(.unavailable) { try await stuck.value }
+        await expectRPCError(.unavailable) { try await stuck.value }
     }
 
     @Test func theClientReconnectsAfterTheServerRestarts() async throws {
@@ -298,7 +299,7 @@ import Glibc
         configuration.maxAttempts = 30
         let client = RPCClient(configuration: configuration)
         // Not idempotent: fails at once with UNAVAILABLE.
-        await expectCode(.unavailable) { try await client.unary(TestServiceMethods.streamingInputCallAsUnaryProbe, Empty()) }
+        await expectRPCError(.unavailable) { try await client.unary(TestServiceMethods.streamingInputCallAsUnaryProbe, Empty()) }
         var serverConfiguration = RPCServerConfiguration()
         serverConfiguration.port = reserved.port
         let server = RPCServer(configuration: serverConfiguration, services: [TestService()])

@@ -2,6 +2,7 @@ import Testing
 import Messages
 import Interop
 import Synchronization
+import RPCTesting
 @testable import RPC
 
 typealias TestServiceMethods = Certportal_Testing_V1_TestService
@@ -110,19 +111,4 @@ func simpleRequest(size: Int32) -> SimpleRequest {
     payload.body = [UInt8](repeating: 1, count: Int(size))
     request.payload = payload
     return request
-}
-
-@discardableResult
-func expectCode<T>(_ code: RPCStatusCode, _ body: () async throws -> T, sourceLocation: SourceLocation = #_sourceLocation) async -> RPCError? {
-    do {
-        _ = try await body()
-        Issue.record("expected \(code), the call succeeded", sourceLocation: sourceLocation)
-        return nil
-    } catch let error as RPCError {
-        #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
-        return error
-    } catch {
-        Issue.record("expected RPCError \(code), got \(error)", sourceLocation: sourceLocation)
-        return nil
-    }
 }
