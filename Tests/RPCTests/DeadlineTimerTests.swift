@@ -16,8 +16,8 @@ import Synchronization
             for index in 0..<2000 {
                 group.addTask {
                     if index % 4 == 0 {
-                        // Due well after the cancel below, so only a broken cancel runs it.
-                        let token = timer.schedule(at: start + .milliseconds(150)) { cancelled.fired.withLock { $0 += 1 } }
+                        // Due well after the cancel right below, so only a broken cancel runs it.
+                        let token = timer.schedule(at: .now + .milliseconds(200)) { cancelled.fired.withLock { $0 += 1 } }
                         timer.cancel(token)
                     } else {
                         timer.schedule(at: start + .milliseconds(Int64(index % 50))) { kept.fired.withLock { $0 += 1 } }
@@ -25,12 +25,13 @@ import Synchronization
                 }
             }
         }
+        let allScheduled = ContinuousClock.now
         let end = ContinuousClock.now + .seconds(10)
         while kept.value < 1500 && ContinuousClock.now < end {
             try await Task.sleep(for: .milliseconds(10))
         }
-        // Past the cancelled actions' deadline.
-        try await Task.sleep(until: start + .milliseconds(300))
+        // Past every cancelled action's deadline.
+        try await Task.sleep(until: allScheduled + .milliseconds(400))
         #expect(kept.value == 1500)
         #expect(cancelled.value == 0)
     }
