@@ -1,0 +1,1 @@
+// Filled in by the Sodium work: password hashing, sealed boxes, random tokens.

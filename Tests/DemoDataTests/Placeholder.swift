@@ -1,0 +1,4 @@
+import Testing
+@testable import DemoData
+
+@Test func placeholderDemoData() {}

@@ -1,0 +1,4 @@
+import Testing
+@testable import Sodium
+
+@Test func placeholderSodium() {}
