@@ -2,7 +2,10 @@
 // The headers live under include/ because they include each other by their
 // path under Protos/ ("certportal/rpc/v1/rpc.pb-c.h").
 
+#include "certportal/catalog/v1/catalog.pb-c.h"
+#include "certportal/feed/v1/feed.pb-c.h"
 #include "certportal/health/v1/health.pb-c.h"
 #include "certportal/reflection/v1/reflection.pb-c.h"
 #include "certportal/rpc/v1/rpc.pb-c.h"
+#include "certportal/stats/v1/stats.pb-c.h"
 #include "certportal/testing/v1/test.pb-c.h"
