@@ -1,4 +1,0 @@
-import Testing
-@testable import Sodium
-
-@Test func placeholderSodium() {}
