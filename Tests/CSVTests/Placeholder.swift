@@ -1,4 +1,0 @@
-import Testing
-@testable import CSV
-
-@Test func placeholderCSV() {}
