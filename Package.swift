@@ -18,6 +18,8 @@ let package = Package(
     products: [
         .executable(name: "certportal", targets: ["certportal"]),
         .executable(name: "rpc-interop-server", targets: ["rpc-interop-server"]),
+        .executable(name: "catalog-service", targets: ["catalog-service"]),
+        .executable(name: "stats-service", targets: ["stats-service"]),
     ],
     targets: [
         // MARK: C libraries from Debian (module maps and shims only)
@@ -39,6 +41,10 @@ let package = Package(
 
         // MARK: Services and tools
         .target(name: "Records", swiftSettings: swiftSettings),
+        .target(name: "ChangeFeed", dependencies: ["RPC", "Storage", "Messages"], swiftSettings: swiftSettings),
+        .target(name: "ServiceRuntime", dependencies: ["RPC", "Flags", "Records"], swiftSettings: swiftSettings),
+        .target(name: "Stats", dependencies: ["ChangeFeed", "RPC", "Storage", "Messages", "Records"], swiftSettings: swiftSettings),
+        .target(name: "Catalog", dependencies: ["ChangeFeed", "RPC", "Storage", "Messages", "Records", "CSV", "Sodium"], swiftSettings: swiftSettings),
         .target(name: "Flags", swiftSettings: swiftSettings),
         .target(name: "CSV", swiftSettings: swiftSettings),
         .target(name: "DemoData", dependencies: ["CSV", "Records"], swiftSettings: swiftSettings),
@@ -49,6 +55,8 @@ let package = Package(
 
         // MARK: Executables
         .executableTarget(name: "rpc-interop-server", dependencies: ["Interop", "RPC", "Flags"], swiftSettings: swiftSettings),
+        .executableTarget(name: "catalog-service", dependencies: ["Catalog", "ChangeFeed", "ServiceRuntime"], swiftSettings: swiftSettings),
+        .executableTarget(name: "stats-service", dependencies: ["Stats", "Records", "ServiceRuntime"], swiftSettings: swiftSettings),
         .executableTarget(name: "certportal", dependencies: ["LoadTest", "RPC", "Messages", "Flags"], swiftSettings: swiftSettings),
 
         // MARK: Tests (mirroring Sources/)
@@ -60,6 +68,7 @@ let package = Package(
         .testTarget(name: "RecordsTests", dependencies: ["Records"], swiftSettings: swiftSettings),
         .testTarget(name: "FlagsTests", dependencies: ["Flags"], swiftSettings: swiftSettings),
         .testTarget(name: "LoadTestTests", dependencies: ["LoadTest", "Flags"], swiftSettings: swiftSettings),
+        .testTarget(name: "StatsTests", dependencies: ["Stats", "Storage", "Records", "Messages", "RPC"], swiftSettings: swiftSettings),
         .testTarget(name: "SodiumTests", dependencies: ["Sodium"], swiftSettings: swiftSettings),
         .testTarget(name: "CSVTests", dependencies: ["CSV"], swiftSettings: swiftSettings),
         .testTarget(name: "DemoDataTests", dependencies: ["DemoData", "CSV", "Records"], swiftSettings: swiftSettings),

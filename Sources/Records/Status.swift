@@ -58,16 +58,89 @@ public struct StatusFacts: Sendable, Hashable {
     }
 }
 
+/// One test of a status rule. Each has a Swift meaning (`holds`) and a SQL one (`sql`),
+/// side by side, so the rules are written once and evaluated the same way everywhere.
+public enum StatusCondition: Sendable, Hashable {
+    case resultIsFail
+    case completionAfterToday
+    case noCurrentCertificate
+    case noExpiryOrAfterHorizon
+    case expiryOnOrAfterToday
+    case rebooked
+    case always
+
+    func holds(_ facts: StatusFacts, today: CalendarDate, horizon: CalendarDate) -> Bool {
+        switch self {
+        case .resultIsFail: facts.result == .fail
+        case .completionAfterToday: facts.completion > today
+        case .noCurrentCertificate: facts.currentCertificate == nil
+        case .noExpiryOrAfterHorizon: facts.currentCertificate.map { $0.expiry.map { $0 > horizon } ?? true } ?? false
+        case .expiryOnOrAfterToday: facts.currentCertificate?.expiry.map { $0 >= today } ?? false
+        case .rebooked: facts.rebooked
+        case .always: true
+        }
+    }
+
+    /// The condition over the columns of `columns`; `today` and `horizon` are SQL
+    /// expressions yielding ISO dates (text).
+    func sql(_ columns: StatusColumns, today: String, horizon: String) -> String {
+        switch self {
+        case .resultIsFail: "\(columns.result) = 'fail'"
+        case .completionAfterToday: "\(columns.completion) > \(today)"
+        case .noCurrentCertificate: "\(columns.hasCertificate) = 0"
+        case .noExpiryOrAfterHorizon: "(\(columns.expiry) IS NULL OR \(columns.expiry) > \(horizon))"
+        case .expiryOnOrAfterToday: "\(columns.expiry) >= \(today)"
+        case .rebooked: "\(columns.rebooked) <> 0"
+        case .always: "1"
+        }
+    }
+}
+
+/// Where a table keeps the facts the rules need: `result` is text (`pass`, `fail` or
+/// empty), `completion` and `expiry` ISO dates as text (`expiry` NULL when the current
+/// certificate never expires), `hasCertificate` and `rebooked` 0 or 1.
+public struct StatusColumns: Sendable, Hashable {
+    public var result, completion, hasCertificate, expiry, rebooked: String
+
+    public init(result: String = "result", completion: String = "completion", hasCertificate: String = "has_certificate",
+                expiry: String = "expiry", rebooked: String = "rebooked") {
+        self.result = result
+        self.completion = completion
+        self.hasCertificate = hasCertificate
+        self.expiry = expiry
+        self.rebooked = rebooked
+    }
+}
+
 extension RecordStatus {
-    /// The rules, in PRODUCT.md's order. A certificate is valid through its expiry date.
+    /// The rules, in PRODUCT.md's order: the first whose condition holds gives the status.
+    /// A certificate is valid through its expiry date.
+    public static let rules: [(condition: StatusCondition, status: RecordStatus)] = [
+        (.resultIsFail, .failed),
+        (.completionAfterToday, .booked),
+        (.noCurrentCertificate, .pending),
+        (.noExpiryOrAfterHorizon, .certified),
+        (.expiryOnOrAfterToday, .expiring),
+        (.rebooked, .rebooked),
+        (.always, .expired),
+    ]
+
     public static func evaluate(_ facts: StatusFacts, today: CalendarDate, horizon: ExpiryHorizon) -> RecordStatus {
-        if facts.result == .fail { return .failed }
-        if facts.completion > today { return .booked }
-        guard let certificate = facts.currentCertificate else { return .pending }
-        guard let expiry = certificate.expiry else { return .certified }
-        if expiry > horizon.date(today: today) { return .certified }
-        if expiry >= today { return .expiring }
-        return facts.rebooked ? .rebooked : .expired
+        let horizonDate = horizon.date(today: today)
+        for rule in rules where rule.condition.holds(facts, today: today, horizon: horizonDate) {
+            return rule.status
+        }
+        preconditionFailure("the last status rule always holds")
+    }
+
+    /// The rules as one SQL `CASE` expression yielding the status's raw value, for queries
+    /// that filter, count or sort by status in the database.
+    public static func sqlCase(_ columns: StatusColumns = StatusColumns(), today: String, horizon: String) -> String {
+        var sql = "CASE"
+        for rule in rules.dropLast() {
+            sql += " WHEN \(rule.condition.sql(columns, today: today, horizon: horizon)) THEN '\(rule.status.rawValue)'"
+        }
+        return sql + " ELSE '\(rules.last!.status.rawValue)' END"
     }
 
     /// An issued certificate's expiry: completion plus the course's validity in calendar

@@ -1,8 +1,9 @@
 internal import Foundation
 
 /// A serial executor that runs its jobs, in order, on one thread of its own, so that blocking
-/// SQLite calls never occupy a thread of Swift's cooperative pool.
-final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
+/// work (SQLite calls here; password hashing in services) never occupies a thread of Swift's
+/// cooperative pool.
+public final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
     // @unchecked Sendable: `pending` and `isStopping` are read and written only while
     // `condition` (a mutex with a condition variable) is locked.
     private enum Work {
@@ -17,7 +18,7 @@ final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
     /// Starts the thread; it runs until ``stop()`` and holds the executor alive until then.
     ///
     /// - Parameter name: the thread's name in debuggers and `/proc`; Linux keeps 15 bytes of it.
-    init(name: String) {
+    public init(name: String) {
         let thread = Thread { [self] in runLoop() }
         thread.start()
         // Name the thread from its own first job. swift-corelibs-foundation drops a name set
@@ -27,12 +28,12 @@ final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
         append(.block { Thread.current.name = osName })
     }
 
-    func enqueue(_ job: consuming ExecutorJob) {
+    public func enqueue(_ job: consuming ExecutorJob) {
         append(.job(UnownedJob(job)))
     }
 
     /// Lets the thread exit once the work already queued has run.
-    func stop() {
+    public func stop() {
         condition.lock()
         isStopping = true
         condition.signal()
@@ -40,7 +41,7 @@ final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
     }
 
     /// Runs `body` on the thread and returns its result to the caller (who may be on any thread).
-    func run<T>(_ body: @escaping @Sendable () throws -> sending T) async throws -> sending T {
+    public func run<T>(_ body: @escaping @Sendable () throws -> sending T) async throws -> sending T {
         try await withCheckedThrowingContinuation { continuation in
             append(.block {
                 do {

@@ -369,6 +369,9 @@ public struct Certportal_Stats_V1_MatrixResponse: ProtoMessage, Hashable {
     /// Field 2, `rows`.
     public var rows: [Certportal_Stats_V1_MatrixRow] = []
 
+    /// True when there were more contacts than the matrix shows (filter by organisation).
+    public var truncated: Bool = false
+
     /// A message with every field at its default.
     public init() {}
 
@@ -973,12 +976,14 @@ extension Certportal_Stats_V1_MatrixResponse: CBackedMessage {
             c.pointee.n_rows = self.rows.count
             c.pointee.rows = arena.messages(self.rows)
         }
+        c.pointee.truncated = self.truncated ? 1 : 0
     }
 
     init(copying c: UnsafePointer<CMessage>) throws(CBridge.InvalidString) {
         self.init()
         self.courses = try CBridge.messages(c.pointee.courses, count: c.pointee.n_courses)
         self.rows = try CBridge.messages(c.pointee.rows, count: c.pointee.n_rows)
+        self.truncated = c.pointee.truncated != 0
     }
 }
 

@@ -1958,7 +1958,7 @@ const ProtobufCMessageDescriptor certportal__stats__v1__matrix_row__descriptor =
   (ProtobufCMessageInit) certportal__stats__v1__matrix_row__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor certportal__stats__v1__matrix_response__field_descriptors[2] =
+static const ProtobufCFieldDescriptor certportal__stats__v1__matrix_response__field_descriptors[3] =
 {
   {
     "courses",
@@ -1984,15 +1984,28 @@ static const ProtobufCFieldDescriptor certportal__stats__v1__matrix_response__fi
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "truncated",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Certportal__Stats__V1__MatrixResponse, truncated),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned certportal__stats__v1__matrix_response__field_indices_by_name[] = {
   0,   /* field[0] = courses */
   1,   /* field[1] = rows */
+  2,   /* field[2] = truncated */
 };
 static const ProtobufCIntRange certportal__stats__v1__matrix_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor certportal__stats__v1__matrix_response__descriptor =
 {
@@ -2002,7 +2015,7 @@ const ProtobufCMessageDescriptor certportal__stats__v1__matrix_response__descrip
   "Certportal__Stats__V1__MatrixResponse",
   "certportal.stats.v1",
   sizeof(Certportal__Stats__V1__MatrixResponse),
-  2,
+  3,
   certportal__stats__v1__matrix_response__field_descriptors,
   certportal__stats__v1__matrix_response__field_indices_by_name,
   1,  certportal__stats__v1__matrix_response__number_ranges,

@@ -237,10 +237,14 @@ struct  Certportal__Stats__V1__MatrixResponse
   Certportal__Stats__V1__MatrixCourse **courses;
   size_t n_rows;
   Certportal__Stats__V1__MatrixRow **rows;
+  /*
+   * True when there were more contacts than the matrix shows (filter by organisation).
+   */
+  protobuf_c_boolean truncated;
 };
 #define CERTPORTAL__STATS__V1__MATRIX_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&certportal__stats__v1__matrix_response__descriptor) \
-    , 0,NULL, 0,NULL }
+    , 0,NULL, 0,NULL, 0 }
 
 
 struct  Certportal__Stats__V1__ForecastRequest
