@@ -43,6 +43,7 @@ let package = Package(
         .target(name: "Records", swiftSettings: swiftSettings),
         .target(name: "ChangeFeed", dependencies: ["RPC", "Storage", "Messages"], swiftSettings: swiftSettings),
         .target(name: "ServiceRuntime", dependencies: ["RPC", "Flags", "Records"], swiftSettings: swiftSettings),
+        .target(name: "PortalCommands", dependencies: ["Flags", "RPC", "Messages", "Storage", "ServiceRuntime", "DemoData", "Records"], swiftSettings: swiftSettings),
         .target(name: "Stats", dependencies: ["ChangeFeed", "RPC", "Storage", "Messages", "Records"], swiftSettings: swiftSettings),
         .target(name: "Catalog", dependencies: ["ChangeFeed", "RPC", "Storage", "Messages", "Records", "CSV", "Sodium"], swiftSettings: swiftSettings),
         .target(name: "Flags", swiftSettings: swiftSettings),
@@ -50,14 +51,14 @@ let package = Package(
         .target(name: "DemoData", dependencies: ["CSV", "Records"], swiftSettings: swiftSettings),
         .target(name: "Interop", dependencies: ["RPC", "Messages"], swiftSettings: swiftSettings),
         // Shared by the RPC test targets only.
-        .target(name: "RPCTesting", dependencies: ["RPC"], swiftSettings: swiftSettings),
+        .target(name: "RPCTesting", dependencies: ["RPC", "Messages"], swiftSettings: swiftSettings),
         .target(name: "LoadTest", dependencies: ["RPC", "Messages", "Flags"], swiftSettings: swiftSettings),
 
         // MARK: Executables
         .executableTarget(name: "rpc-interop-server", dependencies: ["Interop", "RPC", "Flags"], swiftSettings: swiftSettings),
         .executableTarget(name: "catalog-service", dependencies: ["Catalog", "ChangeFeed", "ServiceRuntime"], swiftSettings: swiftSettings),
         .executableTarget(name: "stats-service", dependencies: ["Stats", "Records", "ServiceRuntime"], swiftSettings: swiftSettings),
-        .executableTarget(name: "certportal", dependencies: ["LoadTest", "RPC", "Messages", "Flags"], swiftSettings: swiftSettings),
+        .executableTarget(name: "certportal", dependencies: ["PortalCommands", "LoadTest", "RPC", "Messages", "Flags"], swiftSettings: swiftSettings),
 
         // MARK: Tests (mirroring Sources/)
         .testTarget(name: "MessagesTests", dependencies: ["Messages"], swiftSettings: swiftSettings),
@@ -69,6 +70,7 @@ let package = Package(
         .testTarget(name: "FlagsTests", dependencies: ["Flags"], swiftSettings: swiftSettings),
         .testTarget(name: "LoadTestTests", dependencies: ["LoadTest", "Flags"], swiftSettings: swiftSettings),
         .testTarget(name: "StatsTests", dependencies: ["Stats", "Storage", "Records", "Messages", "RPC"], swiftSettings: swiftSettings),
+        .testTarget(name: "ServicesTests", dependencies: ["RPC", "RPCTesting", "Messages", "Records", "CSV"], swiftSettings: swiftSettings),
         .testTarget(name: "SodiumTests", dependencies: ["Sodium"], swiftSettings: swiftSettings),
         .testTarget(name: "CSVTests", dependencies: ["CSV"], swiftSettings: swiftSettings),
         .testTarget(name: "DemoDataTests", dependencies: ["DemoData", "CSV", "Records"], swiftSettings: swiftSettings),

@@ -60,13 +60,31 @@ public struct ServiceCommand: Sendable {
         let server = RPCServer(configuration: configuration, services: services)
         do {
             try await server.runUntilTerminated { port in
-                // Supervisors and tests read this line to learn the port.
+                // Supervisors and tests read this line to learn the port; commands such as
+                // `certportal import` read the address file in the data directory.
                 FileHandle.standardOutput.write(Data("listening on \(configuration.host):\(port)\n".utf8))
+                writeAddressFile(port: port)
             }
         } catch {
             Self.exit(name, "\(error)", status: 1)
         }
         Foundation.exit(0)
+    }
+
+    /// `DIR/run/<name>.address`: where this service listens, for commands run on the same
+    /// data directory.
+    public static func addressFile(dataDirectory: String, service: String) -> String {
+        (dataDirectory as NSString).appendingPathComponent("run/\(service).address")
+    }
+
+    private func writeAddressFile(port: Int) {
+        let path = Self.addressFile(dataDirectory: dataDirectory, service: name)
+        do {
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try Data("\(configuration.host):\(port)\n".utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            log("cannot write \(path): \(error.localizedDescription)")
+        }
     }
 
     /// A line on standard error, prefixed with the service's name.

@@ -1,20 +1,29 @@
 // certportal: the portal's command-line tool.
 import Flags
 import LoadTest
+import PortalCommands
 import Foundation
 
-let arguments = CommandLineArguments(CommandLine.arguments.dropFirst(), booleanFlags: ["--json", "--help", "--demo"])
+let arguments = CommandLineArguments(CommandLine.arguments.dropFirst(), booleanFlags: ["--json", "--help", "--demo", "--quiet"])
 let usage = """
 usage:
-  certportal load …          drive any CPRPC/1 method and report throughput and latency
-                             (certportal load --help)
+  certportal import records FILE.csv   import a records file into the running portal
+  certportal generate records          write a realistic demo or benchmark records file
+  certportal load …                    drive any CPRPC/1 method and report throughput and latency
+Each takes --help.
 """
 
 switch arguments.positional.first {
 case "up":
-    // The portal's services are not built yet (see README, "State of the work").
-    FileHandle.standardError.write(Data("certportal up: the portal services are not built yet; only the RPC foundation exists.\n".utf8))
+    // The portal's gateway and supervisor are not built yet (see README, "State of the work").
+    FileHandle.standardError.write(Data("certportal up: not built yet: start catalog-service and stats-service by hand (README, \"Running the services\").\n".utf8))
     exit(1)
+case "import":
+    if arguments.flag("--help") { print(ImportCommand.usage); exit(0) }
+    exit(await ImportCommand.run(arguments))
+case "generate":
+    // GENERATE-PENDING-HELP
+    exit(2) // GENERATE-PENDING
 case "load":
     if arguments.flag("--help") { print(LoadCommand.usage); exit(0) }
     exit(await LoadCommand.run(arguments))

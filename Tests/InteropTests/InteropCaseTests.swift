@@ -232,7 +232,7 @@ func outputRequest(_ sizes: [Int], payloadSize: Int = 0) -> OutputRequest {
     }
 
     @Test func sigtermDrainsAndExitsCleanly() async throws {
-        let server = try await InteropServerProcess()
+        let server = try await ServiceProcess("rpc-interop-server")
         let client = server.client()
         _ = try await client.unary(Testing1.emptyCall, TEmpty())
         // A streaming call still open when SIGTERM arrives finishes before the exit.

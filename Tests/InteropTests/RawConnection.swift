@@ -1,3 +1,4 @@
+import RPCTesting
 import Foundation
 import RPC
 import Messages
@@ -21,7 +22,7 @@ final class RawConnection: @unchecked Sendable {
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard result == 0 else { throw InteropFailure("connect: \(String(cString: strerror(errno)))") }
+        guard result == 0 else { throw ServiceProcessFailure("connect: \(String(cString: strerror(errno)))") }
     }
 
     deinit { close(fd) }

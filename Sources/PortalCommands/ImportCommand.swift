@@ -1,0 +1,147 @@
+public import Flags
+internal import RPC
+internal import Messages
+internal import Storage
+internal import ServiceRuntime
+internal import Foundation
+
+/// `certportal import records FILE.csv [--data DIR] [--catalog HOST:PORT]`: streams the
+/// file to the catalog-service running on that data directory, with a progress line, and
+/// exits non-zero with every problem when the catalog refuses the file.
+public enum ImportCommand {
+    public static let usage = """
+        usage: certportal import records FILE.csv [--data DIR] [--catalog HOST:PORT] [--mesh-token T]
+          FILE.csv   the records file (PRODUCT.md, "Records import"); - reads standard input
+          --data     the data directory of the running portal (default $CERTPORTAL_DATA, else ./certportal-data)
+          --catalog  catalog-service's address (default: read from DIR/run/catalog-service.address)
+        """
+    static let chunkSize = 256 * 1024
+
+    public static func run(_ arguments: CommandLineArguments) async -> Int32 {
+        do {
+            try arguments.rejectUnknown(known: ["--data", "--catalog", "--mesh-token", "--quiet"])
+            guard arguments.positional.count == 3, arguments.positional[1] == "records" else {
+                return fail("expected: certportal import records FILE.csv\n\(usage)", status: 2)
+            }
+            let path = arguments.positional[2]
+            let environment = ProcessInfo.processInfo.environment
+            let data = arguments.string("--data") ?? environment["CERTPORTAL_DATA"] ?? "./certportal-data"
+            let address = try catalogAddress(arguments.string("--catalog"), data: data)
+            var configuration = RPCClientConfiguration(host: address.host, port: address.port)
+            configuration.meshToken = arguments.string("--mesh-token") ?? environment["CERTPORTAL_MESH_TOKEN"] ?? meshToken(data: data)
+            configuration.defaultTimeout = .seconds(3600)
+            configuration.compressRequests = true
+            let client = RPCClient(configuration: configuration)
+            defer { client.close() }
+
+            guard let file = path == "-" ? FileHandle.standardInput : FileHandle(forReadingAtPath: path) else {
+                return fail("\(path): cannot open the file", status: 1)
+            }
+            let total = path == "-" ? nil : (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+            let reader = ThreadExecutor(name: "import.read")
+            defer { reader.stop() }
+            let progress = Progress(total: total, quiet: arguments.flag("--quiet"))
+            var options = CallOptions()
+            options.metadata[MetadataKey.principal] = "admin"
+            let response = try await client.clientStreaming(Certportal_Catalog_V1_Catalog.importRecords, options: options) { writer in
+                while true {
+                    let chunk = try await reader.run { [UInt8](file.readData(ofLength: chunkSize)) }
+                    if chunk.isEmpty { break }
+                    var message = Certportal_Catalog_V1_ImportChunk()
+                    message.data = chunk
+                    try await writer.write(message)
+                    progress.sent(chunk.count)
+                }
+                progress.waiting()
+            }.message
+            progress.done()
+            guard response.accepted else {
+                var lines = ["certportal import: \(path) was refused; nothing was imported. \(response.problemsTotal) problem\(response.problemsTotal == 1 ? "" : "s"):"]
+                for problem in response.problems {
+                    let place = problem.line == 0 ? "file" : "line \(problem.line)"
+                    lines.append("  \(place)\(problem.column.isEmpty ? "" : ", column \(problem.column)"): \(problem.reason)")
+                }
+                if response.problemsTotal > UInt64(response.problems.count) {
+                    lines.append("  … and \(response.problemsTotal - UInt64(response.problems.count)) more")
+                }
+                FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+                return 1
+            }
+            print("imported \(response.rows) rows from \(path): \(response.inserted) new, \(response.updated) updated, \(response.unchanged) unchanged (feed at \(response.seq))")
+            return 0
+        } catch let error as RPCError where error.code == .unavailable {
+            return fail("catalog-service is not reachable (\(error.message)); is the portal running on this data directory? (certportal up)", status: 1)
+        } catch {
+            return fail("\(error)", status: 1)
+        }
+    }
+
+    static func catalogAddress(_ flag: String?, data: String) throws -> (host: String, port: Int) {
+        let file = ServiceCommand.addressFile(dataDirectory: data, service: "catalog-service")
+        let text: String
+        if let flag {
+            text = flag
+        } else {
+            guard let contents = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw CommandLineArguments.Failure(description: "no catalog-service address in \(file): start the portal (certportal up --data \(data)) or pass --catalog HOST:PORT")
+            }
+            text = contents.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]) else {
+            throw CommandLineArguments.Failure(description: "catalog address must be HOST:PORT; found \"\(text)\"")
+        }
+        return (String(text[..<colon]), port)
+    }
+
+    /// The mesh token `certportal up` keeps in the data directory, if any.
+    static func meshToken(data: String) -> String? {
+        let path = (data as NSString).appendingPathComponent("run/mesh-token")
+        return (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    static func fail(_ message: String, status: Int32) -> Int32 {
+        FileHandle.standardError.write(Data("certportal import: \(message)\n".utf8))
+        return status
+    }
+}
+
+/// One line on standard error, rewritten in place at most a few times a second.
+final class Progress: @unchecked Sendable {
+    // @unchecked: used by one task at a time (the import's writer loop, then its caller).
+    private let total: Int?
+    private let quiet: Bool
+    private var sentBytes = 0
+    private let started = ContinuousClock.now
+    private var lastShown = ContinuousClock.now - .seconds(1)
+
+    init(total: Int?, quiet: Bool) {
+        self.total = total
+        self.quiet = quiet
+    }
+
+    func sent(_ count: Int) {
+        sentBytes += count
+        guard ContinuousClock.now - lastShown >= .milliseconds(250) else { return }
+        lastShown = ContinuousClock.now
+        let megabytes = Double(sentBytes) / 1_048_576
+        if let total, total > 0 {
+            show(String(format: "importing: %3.0f%%  %.1f of %.1f MB", Double(sentBytes) * 100 / Double(total), megabytes, Double(total) / 1_048_576))
+        } else {
+            show(String(format: "importing: %.1f MB", megabytes))
+        }
+    }
+
+    func waiting() { show("importing: all sent; the catalog is checking and committing…") }
+
+    func done() {
+        guard !quiet else { return }
+        let seconds = Double((ContinuousClock.now - started).components.attoseconds) / 1e18 + Double((ContinuousClock.now - started).components.seconds)
+        show(String(format: "importing: done in %.1f s", seconds))
+        FileHandle.standardError.write(Data("\n".utf8))
+    }
+
+    private func show(_ line: String) {
+        guard !quiet else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
+    }
+}

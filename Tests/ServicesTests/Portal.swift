@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+import RPC
+import RPCTesting
+import Messages
+
+/// catalog-service and stats-service as real processes on one fresh data directory,
+/// with a mesh token, as `certportal up` will run them.
+final class Portal: @unchecked Sendable {
+    // @unchecked: mutated only by the one test that owns it, between awaits.
+    let data: String
+    let meshToken = "test-mesh-\(UUID().uuidString)"
+    var catalog: ServiceProcess
+    var stats: ServiceProcess
+    static let today = "2026-06-15"
+
+    init() async throws {
+        data = FileManager.default.temporaryDirectory.appendingPathComponent("portal-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        catalog = try await ServiceProcess("catalog-service", arguments: ["--data", data, "--mesh-token", meshToken])
+        stats = try await Self.startStats(data: data, meshToken: meshToken, catalogPort: catalog.port)
+    }
+
+    static func startStats(data: String, meshToken: String, catalogPort: Int) async throws -> ServiceProcess {
+        try await ServiceProcess("stats-service", arguments: [
+            "--data", data, "--mesh-token", meshToken, "--catalog", "127.0.0.1:\(catalogPort)", "--today", today,
+        ])
+    }
+
+    func restartCatalog(signal: Int32 = SIGTERM) async throws {
+        await catalog.stop(signal: signal)
+        catalog = try await ServiceProcess("catalog-service", arguments: ["--data", data, "--mesh-token", meshToken])
+    }
+
+    func restartStats(deletingReadModel: Bool = false) async throws {
+        await stats.stop()
+        if deletingReadModel {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: data + "/stats.sqlite" + suffix) }
+        }
+        stats = try await Self.startStats(data: data, meshToken: meshToken, catalogPort: catalog.port)
+    }
+
+    func stop() async {
+        await stats.stop()
+        await catalog.stop()
+        try? FileManager.default.removeItem(atPath: data)
+    }
+
+    func client(_ process: ServiceProcess) -> RPCClient {
+        process.client { $0.meshToken = meshToken }
+    }
+
+    static func options(_ principal: String) -> CallOptions {
+        var options = CallOptions(timeout: .seconds(30))
+        options.metadata[MetadataKey.principal] = principal
+        return options
+    }
+
+    /// Runs `certportal import records FILE` against this portal's data directory.
+    func importFile(_ path: String) async throws -> (status: Int32, output: String, errors: String) {
+        try await runCommand(["import", "records", path, "--data", data, "--quiet"], environment: ["CERTPORTAL_MESH_TOKEN": meshToken])
+    }
+}
+
+/// Runs the `certportal` executable to its end on a thread of its own.
+func runCommand(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String, errors: String) {
+    let process = Process()
+    process.executableURL = ServiceProcess.executable("certportal")
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let output = Pipe(), errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+    return await withCheckedContinuation { continuation in
+        Thread {
+            let out = output.fileHandleForReading.readDataToEndOfFile()
+            let err = errors.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            continuation.resume(returning: (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self)))
+        }.start()
+    }
+}
+
+func withPortal<T>(_ body: (Portal) async throws -> T) async throws -> T {
+    let portal = try await Portal()
+    do {
+        let result = try await body(portal)
+        await portal.stop()
+        return result
+    } catch {
+        Issue.record("catalog-service log:\n\(portal.catalog.log)\nstats-service log:\n\(portal.stats.log)")
+        await portal.stop()
+        throw error
+    }
+}
