@@ -34,11 +34,11 @@ struct DemoDataGenerator {
     private var nextBookingNumber = 1
     private var headerWritten = false
     /// Bookings to write before drawing new ones: the demo scenarios, then re-bookings.
-    private var queue: [Booking]
+    private var queue: [Booking] = []
     private var queueHead = 0
     /// The demo organisation's first staff, kept for the scenarios: no drawn booking puts
     /// them on another course run, so each keeps the status their scenario gives them.
-    private var reservedDemoStaff = 0
+    private let reservedDemoStaff: Int
     private var buffer: [UInt8] = []
     private var row = [String](repeating: "", count: Column.allCases.count)
 
@@ -46,8 +46,7 @@ struct DemoDataGenerator {
         world = DemoWorld(plan)
         random = SplitMix64(seed: plan.seed, stream: 2)
         rowsLeft = plan.records
-        queue = []
-        (queue, reservedDemoStaff) = demoScenarios()
+        (queue, reservedDemoStaff) = Self.demoScenarios(in: world)
         buffer.reserveCapacity(Self.chunkBytes + 4096)
     }
 
@@ -179,7 +178,7 @@ struct DemoDataGenerator {
     /// without expiry), failed, booked, and pending on a course without results; and some
     /// by its other bookers. Scenarios whose schedule the plan lacks are left out. Returns
     /// them with the number of staff they use.
-    private func demoScenarios() -> (bookings: [Booking], staffUsed: Int) {
+    private static func demoScenarios(in world: DemoWorld) -> (bookings: [Booking], staffUsed: Int) {
         let today = world.today
         let demoBooker = world.organisations[0].bookers.lowerBound
         let staff = world.organisations[0].contacts.count
@@ -203,8 +202,8 @@ struct DemoDataGenerator {
             delegates: 1, result: .pass)
         add(world.latestSchedule(of: course("Working at Height")) { expiry($0)!.adding(days: 60) < today },
             delegates: 2, result: .pass, rebooking: .afterExpiry)
-        let expiring = world.courses.indices.lazy.filter { self.world.courses[$0].recordsResults }.compactMap { index in
-            self.world.latestSchedule(of: index) { schedule in
+        let expiring = world.courses.indices.lazy.filter { world.courses[$0].recordsResults }.compactMap { index in
+            world.latestSchedule(of: index) { schedule in
                 guard finished(schedule), let expiry = expiry(schedule) else { return false }
                 return expiry >= today && expiry <= today.endOfYear
             }
