@@ -1,4 +1,0 @@
-import Testing
-@testable import DemoData
-
-@Test func placeholderDemoData() {}
