@@ -22,8 +22,8 @@ case "import":
     if arguments.flag("--help") { print(ImportCommand.usage); exit(0) }
     exit(await ImportCommand.run(arguments))
 case "generate":
-    // GENERATE-PENDING-HELP
-    exit(2) // GENERATE-PENDING
+    if arguments.flag("--help") { print(GenerateCommand.usage); exit(0) }
+    exit(GenerateCommand.run(arguments))
 case "load":
     if arguments.flag("--help") { print(LoadCommand.usage); exit(0) }
     exit(await LoadCommand.run(arguments))
