@@ -226,6 +226,21 @@ import Storage
         #expect(try await fixture.written() == .nothing)
     }
 
+    @Test func aRepeatedRecordAfterAnEarlierBadRowIsListedToo() async throws {
+        let fixture = try await CatalogFixture.open()
+        let file = ImportLine.file([
+            ImportLine(contact: "C-1", result: "maybe"),
+            ImportLine(contact: "C-2"),
+            ImportLine(contact: "C-2"),
+        ])
+        let result = try await fixture.importFile(file)
+
+        #expect(!result.accepted)
+        #expect(result.problemPlaces == [ProblemPlace(line: 2, column: "result"), ProblemPlace(line: 4, column: "contact_id")])
+        #expect(result.problems.last?.reason.contains("repeats line 3") == true)
+        #expect(try await fixture.written() == .nothing)
+    }
+
     @Test func reimportingTheSameFileChangesNothingAndEmitsNothing() async throws {
         let fixture = try await CatalogFixture.open()
         let first = try await fixture.importFile(Self.goodFile)
