@@ -32,6 +32,9 @@ final class RecordImport: @unchecked Sendable {
     private var changedEntities: [(EntityKind, String)] = []
     /// Attendees written by this file, with the line that wrote them.
     private var attendeeLines: [Int64: Int] = [:]
+    /// Each record this file names (booking, contact, schedule), with its line: checked
+    /// whether or not the file is still being written, so a repeat is listed after any problem.
+    private var recordLines: [[String]: Int] = [:]
     private var emitted: Set<Int64> = []
 
     private let now = Date()
@@ -103,6 +106,13 @@ final class RecordImport: @unchecked Sendable {
             }
         }
         for (kind, id, values) in fresh { seen[kind, default: [:]][id] = (values, row.line) }
+        let record = [row.bookingID, row.contactID, row.scheduleID]
+        if let firstLine = recordLines[record] {
+            add(RowProblem(line: row.line, column: ImportColumn.contactID.rawValue,
+                           reason: "repeats line \(firstLine): the same booking_id, contact_id and schedule_id"))
+            return
+        }
+        recordLines[record] = row.line
         guard problemsTotal == 0 else { return }
 
         for (kind, id, values) in fresh {
@@ -190,11 +200,6 @@ final class RecordImport: @unchecked Sendable {
             inserted += 1
         case let (existingID, result)?:
             id = existingID
-            if let firstLine = attendeeLines[id] {
-                add(RowProblem(line: row.line, column: ImportColumn.contactID.rawValue,
-                               reason: "repeats line \(firstLine): the same booking_id, contact_id and schedule_id"))
-                return
-            }
             if result != row.result {
                 _ = try db.run("UPDATE attendees SET result = ? WHERE id = ?", [row.result, id])
                 updated += 1
