@@ -56,6 +56,8 @@ struct ImportRow: Sendable {
     init(line: Int, fields: [String], layout: [(ImportColumn, Int)], width: Int, problems: inout [RowProblem]) {
         self.line = line
         let problemsBefore = problems.count
+        var start: LocalDateTime?
+        var end: LocalDateTime?
         func report(_ column: ImportColumn, _ reason: String) {
             problems.append(RowProblem(line: line, column: column.rawValue, reason: reason))
         }
@@ -85,10 +87,13 @@ struct ImportRow: Sendable {
                 validityMonths = months
                 continue
             case .scheduleStart, .scheduleEnd:
-                guard LocalDateTime(raw) != nil else {
+                guard let time = LocalDateTime(raw) else {
                     report(column, "must be an ISO 8601 local date-time such as 2026-03-02T09:00 (years 1900 to 2199); found \"\(raw.clipped)\"")
                     continue
                 }
+                if column == .scheduleStart { start = time } else { end = time }
+                self[column] = time.text
+                continue
             case .result:
                 let lowered = raw.lowercased()
                 guard lowered == "pass" || lowered == "fail" else {
@@ -107,8 +112,7 @@ struct ImportRow: Sendable {
             }
             self[column] = raw
         }
-        if problems.count == problemsBefore,
-           let start = LocalDateTime(scheduleStart), let end = LocalDateTime(scheduleEnd), end < start {
+        if problems.count == problemsBefore, let start, let end, end < start {
             report(.scheduleEnd, "is before schedule_start (\(scheduleStart))")
         }
     }
@@ -179,12 +183,29 @@ struct ImportRow: Sendable {
         return nil
     }
 
+    /// One `@` between a non-empty local part and a domain with an inner dot; no spaces
+    /// or control characters.
     static func emailProblem(_ text: String) -> String? {
-        if text.utf8.count > 254 { return "is longer than 254 bytes" }
-        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
-              !text.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control })
-        else { return "is not an e-mail address: \"\(text.clipped)\"" }
+        let utf8 = text.utf8
+        if utf8.count > 254 { return "is longer than 254 bytes" }
+        var at = -1, lastDot = -1, ascii = true, index = 0
+        var valid = true
+        for byte in utf8 {
+            switch byte {
+            case UInt8(ascii: "@"): if at >= 0 { valid = false }; at = index
+            case UInt8(ascii: "."): if at >= 0 { if index == at + 1 { valid = false }; lastDot = index }
+            case 0..<0x21, 0x7F: valid = false
+            case 0x80...: ascii = false
+            default: break
+            }
+            index += 1
+        }
+        if valid && !ascii {
+            valid = !text.unicodeScalars.contains { $0.properties.isWhitespace || $0.properties.generalCategory == .control }
+        }
+        guard valid, at > 0, lastDot > at + 1, lastDot < index - 1 else {
+            return "is not an e-mail address: \"\(text.clipped)\""
+        }
         return nil
     }
 
@@ -224,8 +245,11 @@ struct LocalDateTime: Comparable, Sendable {
               let minute = number(14..<16), minute < 60 else { return nil }
         if bytes.count == 19 {
             guard bytes[16] == UInt8(ascii: ":"), let second = number(17..<19), second < 60 else { return nil }
+            // One spelling per moment, so stored times compare as text: ":00" seconds go.
+            self.text = second == 0 ? String(text.prefix(16)) : text
+        } else {
+            self.text = text
         }
-        self.text = text
     }
 
     static func < (lhs: LocalDateTime, rhs: LocalDateTime) -> Bool {
@@ -238,6 +262,8 @@ struct LocalDateTime: Comparable, Sendable {
 
 extension String {
     func trimmingWhitespace() -> String {
+        // Most fields start and end with a visible ASCII character: nothing to trim.
+        if let first = utf8.first, let last = utf8.last, first > 0x20 && first < 0x7F && last > 0x20 && last < 0x7F { return self }
         guard let first = unicodeScalars.first, let last = unicodeScalars.last,
               first.properties.isWhitespace || last.properties.isWhitespace else { return self }
         let scalars = unicodeScalars.drop(while: { $0.properties.isWhitespace })
