@@ -172,13 +172,13 @@ struct ImportRow: Sendable {
 
     static func textProblem(_ text: String) -> String? {
         if text.utf8.count > maxTextLength { return "is longer than \(maxTextLength) bytes" }
-        var ascii = true
+        // Control characters are C0, DEL and C1 (U+0080–U+009F, in UTF-8 0xC2 0x80–0x9F).
+        var previous: UInt8 = 0
         for byte in text.utf8 {
-            if byte < 0x20 || byte == 0x7F { return "contains a control character" }
-            if byte >= 0x80 { ascii = false }
-        }
-        if !ascii, text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-            return "contains a control character"
+            if byte < 0x20 || byte == 0x7F || (previous == 0xC2 && byte >= 0x80 && byte <= 0x9F) {
+                return "contains a control character"
+            }
+            previous = byte
         }
         return nil
     }

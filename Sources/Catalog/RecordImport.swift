@@ -4,14 +4,20 @@ internal import ChangeFeed
 internal import Messages
 internal import Foundation
 
-/// One import of a records file, fed in chunks as they arrive and written inside one
-/// transaction that the caller opens before the first chunk and commits (or rolls back)
-/// after `finish`. Every row is checked; after the first problem nothing more is written
-/// but the rest of the file is still checked, so one answer lists every bad row.
+/// A row that passed every check, with the entities it names that no earlier row of the
+/// file named (those are the ones to write).
+struct CheckedRow: Sendable {
+    var row: ImportRow
+    var fresh: [(EntityKind, String, [DatabaseValue])]
+}
+
+/// The checking half of an import: parses the file's chunks and checks every row, alone
+/// and against the file's earlier rows. It never touches the database, so it runs beside
+/// the writer (pipelined: the next chunk is checked while the last is written). After
+/// the first problem it still checks the rest, so one answer lists every bad row.
 ///
-/// Confined to the catalog's writer thread: created, fed and finished only inside
-/// `DatabaseQueue` closures of one import (hence `@unchecked Sendable`).
-final class RecordImport: @unchecked Sendable {
+/// Used by one import's task only, one call at a time (hence `@unchecked Sendable`).
+final class ImportCheck: @unchecked Sendable {
     /// Problems listed in the answer; more are counted but not listed.
     static let problemLimit = 1_000
 
@@ -21,50 +27,57 @@ final class RecordImport: @unchecked Sendable {
     private(set) var problems: [RowProblem] = []
     private(set) var problemsTotal = 0
     private(set) var rows = 0
-    private(set) var inserted = 0
-    private(set) var updated = 0
-    private(set) var unchanged = 0
+    /// A CSV error: the rest of the file cannot be read.
+    private(set) var stopped = false
 
     /// What this file said of each entity, to hold it to one version per file.
     private var seen: [EntityKind: [String: (values: [DatabaseValue], line: Int)]] = [:]
-    private var courseURLs: [String: String] = [:]
-    /// Entities whose stored values this file changed: their other records get new snapshots.
-    private var changedEntities: [(EntityKind, String)] = []
-    /// Attendees written by this file, with the line that wrote them.
-    private var attendeeLines: [Int64: Int] = [:]
-    /// Each record this file names (booking, contact, schedule), with its line: checked
-    /// whether or not the file is still being written, so a repeat is listed after any problem.
-    private var recordLines: [[String]: Int] = [:]
-    private var emitted: Set<Int64> = []
+    /// Each record this file names (booking, contact, schedule), with its line.
+    private var recordLines: [RecordKey: Int] = [:]
 
-    private let now = Date()
-
-    func feed(_ bytes: [UInt8], db: Database) throws {
-        do {
-            try reader.feed(bytes) { record in try self.handle(record, db: db) }
-        } catch let error as CSVError {
-            add(RowProblem(line: error.line, column: columnName(atField: error.column), reason: error.reason))
-            throw ImportStop()
-        }
+    private struct RecordKey: Hashable {
+        var bookingID, contactID, scheduleID: String
     }
 
-    /// Ends the file. Returns true when every row was good and written.
-    func finish(db: Database) throws -> Bool {
+    var isClean: Bool { problemsTotal == 0 }
+
+    /// The rows of `bytes` that are good (none once the file has a problem: nothing more
+    /// will be written, but every row is still checked).
+    func feed(_ bytes: [UInt8]) -> [CheckedRow] {
+        guard !stopped else { return [] }
+        var checked: [CheckedRow] = []
         do {
-            try reader.finish { record in try self.handle(record, db: db) }
-        } catch let error as CSVError {
-            add(RowProblem(line: error.line, column: columnName(atField: error.column), reason: error.reason))
+            try reader.feed(bytes) { record in if let row = check(record) { checked.append(row) } }
+        } catch {
+            stop(error)
+        }
+        return isClean ? checked : []
+    }
+
+    /// The end of the file: its last row, if it had no final newline.
+    func finish() -> [CheckedRow] {
+        var checked: [CheckedRow] = []
+        if !stopped {
+            do {
+                try reader.finish { record in if let row = check(record) { checked.append(row) } }
+            } catch {
+                stop(error)
+            }
         }
         if layout == nil && problemsTotal == 0 {
             add(RowProblem(line: 0, column: "", reason: "the file is empty: it needs a header row"))
         }
-        guard problemsTotal == 0 else { return false }
-        try emitSnapshotsOfChangedEntities(db: db)
-        return true
+        return isClean ? checked : []
     }
 
-    /// Stops reading after a problem the rest of the file cannot be read past (bad CSV).
-    struct ImportStop: Error {}
+    private func stop(_ error: any Error) {
+        stopped = true
+        if let error = error as? CSVError {
+            add(RowProblem(line: error.line, column: columnName(atField: error.column), reason: error.reason))
+        } else {
+            add(RowProblem(line: 0, column: "", reason: "\(error)"))
+        }
+    }
 
     private func add(_ problem: RowProblem) {
         problemsTotal += 1
@@ -77,17 +90,17 @@ final class RecordImport: @unchecked Sendable {
 
     // MARK: Rows
 
-    private func handle(_ record: CSVRecord, db: Database) throws {
+    private func check(_ record: CSVRecord) -> CheckedRow? {
         guard let layout else {
             readHeader(record)
-            return
+            return nil
         }
         rows += 1
         var rowProblems: [RowProblem] = []
         let row = ImportRow(line: record.line, fields: record.fields, layout: layout, width: width, problems: &rowProblems)
         guard rowProblems.isEmpty else {
             rowProblems.forEach(add)
-            return
+            return nil
         }
         // Consistency with earlier rows of this file is checked even after a problem, so
         // every bad row is listed; writing stops at the first problem.
@@ -99,29 +112,21 @@ final class RecordImport: @unchecked Sendable {
                     let column = kind.firstDifferingColumn(earlier.values, values)
                     add(RowProblem(line: row.line, column: column.rawValue,
                                    reason: "\(kind.noun) \(id) has another \(column.rawValue) on line \(earlier.line) (\(earlier.values.describe(kind.index(of: column))))"))
-                    return
+                    return nil
                 }
             } else {
                 fresh.append((kind, id, values))
             }
         }
         for (kind, id, values) in fresh { seen[kind, default: [:]][id] = (values, row.line) }
-        let record = [row.bookingID, row.contactID, row.scheduleID]
+        let record = RecordKey(bookingID: row.bookingID, contactID: row.contactID, scheduleID: row.scheduleID)
         if let firstLine = recordLines[record] {
             add(RowProblem(line: row.line, column: ImportColumn.contactID.rawValue,
                            reason: "repeats line \(firstLine): the same booking_id, contact_id and schedule_id"))
-            return
+            return nil
         }
         recordLines[record] = row.line
-        guard problemsTotal == 0 else { return }
-
-        for (kind, id, values) in fresh {
-            switch try upsert(kind, id: id, values: values, db: db) {
-            case .updated: changedEntities.append((kind, id))
-            case .inserted, .unchanged: break
-            }
-        }
-        try writeAttendee(row, db: db)
+        return CheckedRow(row: row, fresh: fresh)
     }
 
     private func readHeader(_ record: CSVRecord) {
@@ -158,44 +163,102 @@ final class RecordImport: @unchecked Sendable {
         ]
     }
 
+}
+
+/// The writing half of an import: writes checked rows inside the transaction the caller
+/// opened, appending a feed event for every record it adds or changes.
+///
+/// Confined to the catalog's writer thread: used only inside `DatabaseQueue` closures of
+/// one import (hence `@unchecked Sendable`).
+final class ImportWrite: @unchecked Sendable {
+    private(set) var inserted = 0
+    private(set) var updated = 0
+    private(set) var unchanged = 0
+    private var courseURLs: [String: String] = [:]
+    /// Entities whose stored values this file changed: their other records get new snapshots.
+    private var changedEntities: [(EntityKind, String)] = []
+    /// Attendees written by this file, with the line that wrote them.
+    private var attendeeLines: [Int64: Int] = [:]
+    private var emitted: Set<Int64> = []
+    private let now = Date()
+
+    func write(_ rows: [CheckedRow], db: Database) throws {
+        for checked in rows {
+            for (kind, id, values) in checked.fresh {
+                switch try upsert(kind, id: id, values: values, db: db) {
+                case .updated: changedEntities.append((kind, id))
+                case .inserted, .unchanged: break
+                }
+            }
+            try writeAttendee(checked.row, db: db)
+        }
+    }
+
+    /// After the last row: new snapshots for records of entities the file changed.
+    func finish(db: Database) throws {
+        try emitSnapshotsOfChangedEntities(db: db)
+    }
+
     private enum Change { case inserted, updated, unchanged }
 
+    /// Each kind's statements, prepared once per import (the SQL is built from the kind).
+    private var entityStatements: [EntityKind: (insert: Statement, select: Statement, update: Statement)] = [:]
+
+    private func statements(_ kind: EntityKind, db: Database) throws -> (insert: Statement, select: Statement, update: Statement) {
+        if let prepared = entityStatements[kind] { return prepared }
+        let prepared = (try db.prepare(kind.insertSQL), try db.prepare(kind.selectSQL), try db.prepare(kind.updateSQL))
+        entityStatements[kind] = prepared
+        return prepared
+    }
+
+    /// Inserts the entity, or (when it exists) updates it if its values differ. Most rows
+    /// of a first import are new, so the insert is tried first.
     private func upsert(_ kind: EntityKind, id: String, values: [DatabaseValue], db: Database) throws -> Change {
-        let select = try db.cachedStatement(kind.selectSQL)
-        try select.bind(DatabaseValue.text(id), at: 1)
-        var stored: [DatabaseValue]?
+        let (insert, select, update) = try statements(kind, db: db)
+        try insert.bind(id, at: 1)
+        for (index, value) in values.enumerated() { try insert.bind(value, at: index + 2) }
+        _ = try insert.step()
+        try insert.reset()
+        if db.changes > 0 { return .inserted }
+        try select.bind(id, at: 1)
+        var stored: [DatabaseValue] = []
         if try select.step() {
             let row = select.row
             stored = (0..<values.count).map { row[$0] }
         }
         try select.reset()
         if stored == values { return .unchanged }
-        let statement = try db.cachedStatement(stored == nil ? kind.insertSQL : kind.updateSQL)
-        try statement.bind(DatabaseValue.text(id), at: 1)
-        for (index, value) in values.enumerated() { try statement.bind(value, at: index + 2) }
-        _ = try statement.step()
-        try statement.reset()
-        return stored == nil ? .inserted : .updated
+        try update.bind(id, at: 1)
+        for (index, value) in values.enumerated() { try update.bind(value, at: index + 2) }
+        _ = try update.step()
+        try update.reset()
+        return .updated
     }
 
     private func writeAttendee(_ row: ImportRow, db: Database) throws {
-        let select = try db.cachedStatement(
-            "SELECT id, result FROM attendees WHERE booking_id = ? AND contact_id = ? AND schedule_id = ?")
-        try select.bind([row.bookingID, row.contactID, row.scheduleID])
+        // Tried as an insert first: most rows of a first import are new.
+        let insert = try db.cachedStatement(
+            "INSERT INTO attendees(booking_id, contact_id, schedule_id, result) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
+        try insert.bind(row.bookingID, at: 1)
+        try insert.bind(row.contactID, at: 2)
+        try insert.bind(row.scheduleID, at: 3)
+        try insert.bind(row.result, at: 4)
+        _ = try insert.step()
+        try insert.reset()
         var existing: (id: Int64, result: String)?
-        if try select.step() {
-            existing = (select.row.int64(at: 0) ?? 0, select.row.string(at: 1) ?? "")
+        if db.changes == 0 {
+            let select = try db.cachedStatement(
+                "SELECT id, result FROM attendees WHERE booking_id = ? AND contact_id = ? AND schedule_id = ?")
+            try select.bind([row.bookingID, row.contactID, row.scheduleID])
+            if try select.step() {
+                existing = (select.row.int64(at: 0) ?? 0, select.row.string(at: 1) ?? "")
+            }
+            try select.reset()
         }
-        try select.reset()
 
         let id: Int64
         switch existing {
         case nil:
-            let insert = try db.cachedStatement(
-                "INSERT INTO attendees(booking_id, contact_id, schedule_id, result) VALUES (?, ?, ?, ?)")
-            try insert.bind([row.bookingID, row.contactID, row.scheduleID, row.result])
-            _ = try insert.step()
-            try insert.reset()
             id = db.lastInsertRowID
             inserted += 1
         case let (existingID, result)?:
@@ -299,7 +362,7 @@ enum EntityKind: Hashable, Sendable {
 
     var selectSQL: String { "SELECT \(table.columns.joined(separator: ", ")) FROM \(table.name) WHERE id = ?" }
     var insertSQL: String {
-        "INSERT INTO \(table.name)(id, \(table.columns.joined(separator: ", "))) VALUES (?\(String(repeating: ", ?", count: table.columns.count)))"
+        "INSERT INTO \(table.name)(id, \(table.columns.joined(separator: ", "))) VALUES (?\(String(repeating: ", ?", count: table.columns.count))) ON CONFLICT(id) DO NOTHING"
     }
     var updateSQL: String {
         "UPDATE \(table.name) SET \(table.columns.enumerated().map { "\($1) = ?\($0 + 2)" }.joined(separator: ", ")) WHERE id = ?1"
