@@ -238,7 +238,7 @@ final class ImportWrite: @unchecked Sendable {
     private func writeAttendee(_ row: ImportRow, db: Database) throws {
         // Tried as an insert first: most rows of a first import are new.
         let insert = try db.cachedStatement(
-            "INSERT INTO attendees(booking_id, contact_id, schedule_id, result) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
+            "INSERT OR IGNORE INTO attendees(booking_id, contact_id, schedule_id, result) VALUES (?, ?, ?, ?)")
         try insert.bind(row.bookingID, at: 1)
         try insert.bind(row.contactID, at: 2)
         try insert.bind(row.scheduleID, at: 3)
@@ -362,7 +362,9 @@ enum EntityKind: Hashable, Sendable {
 
     var selectSQL: String { "SELECT \(table.columns.joined(separator: ", ")) FROM \(table.name) WHERE id = ?" }
     var insertSQL: String {
-        "INSERT INTO \(table.name)(id, \(table.columns.joined(separator: ", "))) VALUES (?\(String(repeating: ", ?", count: table.columns.count))) ON CONFLICT(id) DO NOTHING"
+        // OR IGNORE (not an upsert clause): a statement that cannot abort half-way needs no
+        // statement journal, which in an import's one large transaction would copy every page.
+        "INSERT OR IGNORE INTO \(table.name)(id, \(table.columns.joined(separator: ", "))) VALUES (?\(String(repeating: ", ?", count: table.columns.count)))"
     }
     var updateSQL: String {
         "UPDATE \(table.name) SET \(table.columns.enumerated().map { "\($1) = ?\($0 + 2)" }.joined(separator: ", ")) WHERE id = ?1"

@@ -9,6 +9,11 @@ public struct FeedFollower: Sendable {
     public let client: RPCClient
     public let model: ReadModel
     public var batchSize: UInt32 = 5_000
+    /// Events applied in one transaction at most while catching up.
+    public var maxEventsPerTransaction = 50_000
+    /// Further behind than this, a follower drops the read model's indexes until it has
+    /// caught up (a rebuild from nothing, or a long outage).
+    public var bulkLoadThreshold: UInt64 = 20_000
     public var log: @Sendable (String) -> Void = { _ in }
 
     public init(feed: FeedName, client: RPCClient, model: ReadModel) {
@@ -58,16 +63,36 @@ public struct FeedFollower: Sendable {
         options.metadata[MetadataKey.principal] = Principal.admin.description
         try await client.serverStreaming(Certportal_Feed_V1_Feed.subscribe, request, options: options) { batches in
             var first = true
+            // Batches that arrive while behind are applied together, up to a limit.
+            var pending: [Certportal_Feed_V1_EventBatch] = []
+            var pendingEvents = 0
             for try await batch in batches {
                 if first && !feedID.isEmpty && batch.feedId != feedID {
                     log("\(feed.rawValue) feed: its database is new (feed id \(batch.feedId)); rebuilding from the start")
                     try await model.apply(Certportal_Feed_V1_EventBatch.emptyOf(batch.feedId), from: feed)
                     throw FeedRestart()
                 }
+                if first, batch.headSeq > seq + bulkLoadThreshold {
+                    log("\(feed.rawValue) feed: \(batch.headSeq - seq) events behind; loading them in bulk")
+                    try await model.beginBulkLoad()
+                }
                 first = false
                 onBatch()
-                if !batch.events.isEmpty { try await model.apply(batch, from: feed) }
+                guard !batch.events.isEmpty else { continue }
+                pending.append(batch)
+                pendingEvents += batch.events.count
+                let caughtUp = (batch.events.last?.seq ?? 0) >= batch.headSeq
+                if caughtUp || pendingEvents >= maxEventsPerTransaction {
+                    try await model.apply(pending, from: feed)
+                    pending.removeAll(keepingCapacity: true)
+                    pendingEvents = 0
+                }
+                if caughtUp && model.bulkLoading.load(ordering: .relaxed) {
+                    try await model.endBulkLoad()
+                    log("\(feed.rawValue) feed: caught up at \(batch.headSeq); indexes built")
+                }
             }
+            if !pending.isEmpty { try await model.apply(pending, from: feed) }
         }
     }
 

@@ -85,9 +85,12 @@ public final class Database {
             // The journal mode is stored in the file; a read-only connection inherits it.
             try execute("PRAGMA journal_mode = \(options.journalMode.rawValue)")
         }
+        // temp_store: statement journals (the undo of one statement inside a larger
+        // transaction) stay in memory, not in a temporary file written page by page.
         try execute("""
             PRAGMA synchronous = \(options.synchronous.rawValue);
             PRAGMA foreign_keys = \(options.foreignKeys ? "ON" : "OFF");
+            PRAGMA temp_store = MEMORY;
             """)
         if !options.checkpointsOnClose {
             try check(csqlite_db_config_flag(handle, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1), connection: handle)
