@@ -59,8 +59,10 @@ start=$(now)
 pids+=($!)
 stats_port=$(wait_listening "$work/stats.out")
 head=$(sqlite3 "$data/catalog.sqlite" "SELECT max(seq) FROM feed_events")
+# Caught up: every event applied, and the indexes of the bulk load built.
 while :; do
-  seq=$(sqlite3 "$data/stats.sqlite" "SELECT coalesce(max(seq), 0) FROM feed_positions WHERE feed = 'catalog'" 2>/dev/null || echo 0)
+  seq=$(sqlite3 "$data/stats.sqlite" "SELECT coalesce((SELECT seq FROM feed_positions WHERE feed = 'catalog'), 0)
+    * NOT EXISTS (SELECT 1 FROM read_model_state WHERE key = 'bulk_load')" 2>/dev/null || echo 0)
   [ "${seq:-0}" -ge "$head" ] && break
   sleep 0.05
 done

@@ -235,10 +235,13 @@ final class ImportWrite: @unchecked Sendable {
         return .updated
     }
 
+    private var attendeeInsert: Statement?
+
     private func writeAttendee(_ row: ImportRow, db: Database) throws {
         // Tried as an insert first: most rows of a first import are new.
-        let insert = try db.cachedStatement(
+        let insert = try attendeeInsert ?? db.prepare(
             "INSERT OR IGNORE INTO attendees(booking_id, contact_id, schedule_id, result) VALUES (?, ?, ?, ?)")
+        attendeeInsert = insert
         try insert.bind(row.bookingID, at: 1)
         try insert.bind(row.contactID, at: 2)
         try insert.bind(row.scheduleID, at: 3)
