@@ -53,6 +53,18 @@ struct RoundTripTests {
         #expect(decoded.kind == kind)
     }
 
+    @Test("every case of FeedEvent.change survives")
+    func feedEventChanges() throws {
+        for change in [Certportal_Feed_V1_FeedEvent.Change.record(Samples.feedCatalogRecord),
+                       .certificate(Samples.feedCertificateState), .certificate(.init()), nil] {
+            var event = Certportal_Feed_V1_FeedEvent()
+            event.seq = 7
+            event.change = change
+            let decoded = try Certportal_Feed_V1_FeedEvent(serializedBytes: event.serializedBytes())
+            #expect(decoded.change == change)
+        }
+    }
+
     @Test("large messages: a 1 MiB body and a thousand repeated messages")
     func largeMessages() throws {
         var payload = Certportal_Testing_V1_Payload()

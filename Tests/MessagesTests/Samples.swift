@@ -139,12 +139,12 @@ enum Samples {
     }()
 
     /// Types without fields: their only value is the default.
-    static let fieldless: Set<String> = [
+    static let fieldless: Set<String> = Set([
         Certportal_Rpc_V1_HalfClose.protoMessageName,
         Certportal_Rpc_V1_Cancel.protoMessageName,
         Certportal_Testing_V1_Empty.protoMessageName,
         Certportal_Reflection_V1_ListServicesRequest.protoMessageName,
-    ]
+    ]).union(serviceFieldless)
 
     static let all: [any ProtoMessage] = [
         metadata, headers, trailers, Certportal_Rpc_V1_HalfClose(), Certportal_Rpc_V1_Cancel(),
@@ -154,7 +154,7 @@ enum Samples {
         streamingOutputCallRequest, streamingOutputCallResponse,
         healthCheckRequest, healthCheckResponse,
         Certportal_Reflection_V1_ListServicesRequest(), serviceInfo, listServicesResponse,
-    ]
+    ] + serviceMessages
 
     /// Every case of Frame's oneof, including cases whose payload is all defaults (the
     /// case itself must survive).

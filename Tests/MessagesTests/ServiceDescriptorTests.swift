@@ -59,17 +59,29 @@ struct ServiceDescriptorTests {
     @Test("ProtoRegistry lists every service, sorted, with its file")
     func registry() {
         #expect(ProtoRegistry.services.map(\.name) == [
+            "certportal.catalog.v1.Catalog",
+            "certportal.feed.v1.Feed",
             "certportal.health.v1.Health",
             "certportal.reflection.v1.Reflection",
+            "certportal.stats.v1.Stats",
             "certportal.testing.v1.TestService",
             "certportal.testing.v1.UnimplementedService",
         ])
         #expect(ProtoRegistry.services.map(\.protoFile) == [
+            "certportal/catalog/v1/catalog.proto",
+            "certportal/feed/v1/feed.proto",
             "certportal/health/v1/health.proto",
             "certportal/reflection/v1/reflection.proto",
+            "certportal/stats/v1/stats.proto",
             "certportal/testing/v1/test.proto",
             "certportal/testing/v1/test.proto",
         ])
+        // Idempotency from the protos decides which calls the client retries.
+        #expect(Certportal_Feed_V1_Feed.subscribe.idempotent)
+        #expect(Certportal_Stats_V1_Stats.listRecords.idempotent)
+        #expect(!Certportal_Catalog_V1_Catalog.importRecords.idempotent)
+        #expect(!Certportal_Catalog_V1_Catalog.rebook.idempotent)
+        #expect(Certportal_Catalog_V1_Catalog.importRecords.path == "/certportal.catalog.v1.Catalog/ImportRecords")
         let unimplemented = Certportal_Testing_V1_UnimplementedService.descriptor
         #expect(unimplemented.methods.map(\.path) == ["/certportal.testing.v1.UnimplementedService/UnimplementedCall"])
         for service in ProtoRegistry.services {
@@ -82,7 +94,7 @@ struct ServiceDescriptorTests {
     @Test("ProtoRegistry lists every message type once, sorted by name")
     func registryMessages() {
         let names = ProtoRegistry.messageTypes.map { $0.protoMessageName }
-        #expect(names.count == 23)
+        #expect(names.count == 69)
         #expect(names == names.sorted())
         #expect(Set(names).count == names.count)
         #expect(names.contains("certportal.rpc.v1.Frame"))
