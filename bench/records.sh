@@ -10,6 +10,7 @@
 # Not a test: it only prints. BENCH_SECONDS (default 5) sets each latency run's length.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 records=${BENCH_RECORDS:-1000000}
 seconds=${BENCH_SECONDS:-5}
 today=2026-06-15
@@ -24,16 +25,6 @@ pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 now() { date +%s.%N; }
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-wait_listening() {
-  for _ in $(seq 300); do
-    port=$(sed -n 's/.*listening on [0-9.]*:\([0-9]*\).*/\1/p' "$1" | head -1)
-    [ -n "$port" ] && { echo "$port"; return; }
-    sleep 0.1
-  done
-  echo "bench: no server came up (see $1)" >&2; cat "$1" >&2; exit 1
-}
-
 echo "generating $records records…"
 "$bin/certportal" generate records --count "$records" --seed 7 --today "$today" --out "$work/records.csv"
 size=$(stat -c %s "$work/records.csv")

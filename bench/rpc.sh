@@ -6,6 +6,7 @@
 # BENCH_SECONDS (default 10) sets each measurement's length. Not a test: it only prints.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 seconds=${BENCH_SECONDS:-10}
 
 scripts/install-deps
@@ -19,18 +20,7 @@ cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; r
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-# Waits (at most 20 s) until a server wrote its "listening on HOST:PORT" line to FILE;
-# prints the port.
-wait_listening() {
-  for _ in $(seq 200); do
-    port=$(sed -n 's/.*listening on [0-9.]*:\([0-9]*\).*/\1/p' "$1" | head -1)
-    [ -n "$port" ] && { echo "$port"; return; }
-    sleep 0.1
-  done
-  echo "bench: no server came up (see $1)" >&2; exit 1
-}
 logs=$(mktemp -d)
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 # Redis, the reference for throughput.
 redis_port=$(free_port)
