@@ -10,16 +10,18 @@ internal import Foundation
 /// exits non-zero with every problem when the catalog refuses the file.
 public enum ImportCommand {
     public static let usage = """
-        usage: certportal import records FILE.csv [--data DIR] [--catalog HOST:PORT] [--mesh-token T]
+        usage: certportal import records FILE.csv [--data DIR] [--catalog HOST:PORT] [--mesh-token T] [--compress] [--quiet]
           FILE.csv   the records file (PRODUCT.md, "Records import"); - reads standard input
           --data     the data directory of the running portal (default $CERTPORTAL_DATA, else ./certportal-data)
           --catalog  catalog-service's address (default: read from DIR/run/catalog-service.address)
+          --compress deflate the file on the way (for a catalog across a slow network)
+          --quiet    no progress line
         """
     static let chunkSize = 256 * 1024
 
     public static func run(_ arguments: CommandLineArguments) async -> Int32 {
         do {
-            try arguments.rejectUnknown(known: ["--data", "--catalog", "--mesh-token", "--quiet"])
+            try arguments.rejectUnknown(known: ["--data", "--catalog", "--mesh-token", "--quiet", "--compress"])
             guard arguments.positional.count == 3, arguments.positional[1] == "records" else {
                 return fail("expected: certportal import records FILE.csv\n\(usage)", status: 2)
             }
@@ -30,7 +32,9 @@ public enum ImportCommand {
             var configuration = RPCClientConfiguration(host: address.host, port: address.port)
             configuration.meshToken = arguments.string("--mesh-token") ?? environment["CERTPORTAL_MESH_TOKEN"] ?? meshToken(data: data)
             configuration.defaultTimeout = .seconds(3600)
-            configuration.compressRequests = true
+            // Deflating hundreds of megabytes costs more CPU than it saves on loopback; a
+            // catalog across a slow network is worth --compress.
+            configuration.compressRequests = arguments.flag("--compress")
             let client = RPCClient(configuration: configuration)
             defer { client.close() }
 

@@ -20,12 +20,12 @@ public struct ServiceCommand: Sendable {
 
     /// Parses the common flags and checks that nothing else but `ownFlags` was given;
     /// exits with status 2 and a clear message otherwise.
-    public init(name: String, ownFlags: Set<String> = []) {
+    public init(name: String, ownFlags: Set<String> = [], booleanFlags: Set<String> = []) {
         self.name = name
-        arguments = CommandLineArguments(CommandLine.arguments.dropFirst())
+        arguments = CommandLineArguments(CommandLine.arguments.dropFirst(), booleanFlags: booleanFlags)
         let environment = ProcessInfo.processInfo.environment
         do {
-            try arguments.rejectUnknown(known: Self.commonFlags.union(ownFlags))
+            try arguments.rejectUnknown(known: Self.commonFlags.union(ownFlags).union(booleanFlags))
             configuration.name = name
             configuration.host = arguments.string("--host") ?? "127.0.0.1"
             configuration.port = try arguments.integer("--port") ?? 0
@@ -106,11 +106,13 @@ public struct ServiceCommand: Sendable {
         return (String(text[..<colon]), port)
     }
 
-    /// A client of another service, carrying this deployment's mesh token.
-    public func client(_ flag: String) -> RPCClient? {
+    /// A client of another service, carrying this deployment's mesh token. `compressed`:
+    /// ask for compressed responses (worth it across a slow network, not on loopback).
+    public func client(_ flag: String, compressed: Bool = true) -> RPCClient? {
         guard let address = address(flag) else { return nil }
         var client = RPCClientConfiguration(host: address.host, port: address.port)
         client.meshToken = configuration.meshToken
+        client.acceptCompressedResponses = compressed
         return RPCClient(configuration: client)
     }
 }

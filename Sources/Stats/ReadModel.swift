@@ -22,6 +22,8 @@ public final class ReadModel: Sendable {
         // before the call returns (synchronous=NORMAL keeps it consistent, if not durable).
         var options = Database.Options()
         options.synchronous = .normal
+        // Queries and index builds scan hundreds of megabytes: read them mapped.
+        options.mmapSize = 1 << 30
         let pool = try await DatabasePool.open(path: path, options: options, migrations: ReadModelSchema.migrations, readerCount: 3)
         // A rebuild writes a million rows into six indexes: a large page cache keeps their
         // pages in memory between commits instead of writing and re-reading them.
@@ -151,6 +153,9 @@ struct BatchApplier {
     private let update: Statement
     private let insert: Statement
     private let certificate: Statement
+    /// No certificate has arrived yet (a catalog rebuild before cert-store's feed): new
+    /// records need not look one up.
+    private let noCertificates: Bool
 
     private struct Group: Hashable {
         var contactID: String
@@ -180,18 +185,29 @@ struct BatchApplier {
             """)
         certificate = try db.cachedStatement(
             "SELECT has_current, expiry, cert_type, updated, shared FROM certificates WHERE record_id = ?")
+        noCertificates = try db.scalar("SELECT NOT EXISTS (SELECT 1 FROM certificates)")?.int64 == 1
     }
 
     mutating func apply(_ record: Certportal_Feed_V1_CatalogRecord) throws {
         let id = Int64(clamping: record.recordId)
-        // A record moved to another contact or course leaves its old group too.
-        try previous.bind(id, at: 1)
-        let exists = try previous.step()
-        if exists && !bulk {
-            let group = Group(contactID: previous.row.string(at: 0) ?? "", courseID: previous.row.string(at: 1) ?? "")
-            if group.contactID != record.contactId || group.courseID != record.courseId { groups.insert(group) }
+        // A record moved to another contact or course leaves its old group too. (A bulk
+        // load works the groups out at its end, and tries the insert first: most are new.)
+        var exists = false
+        if !bulk {
+            try previous.bind(id, at: 1)
+            exists = try previous.step()
+            if exists {
+                let group = Group(contactID: previous.row.string(at: 0) ?? "", courseID: previous.row.string(at: 1) ?? "")
+                if group.contactID != record.contactId || group.courseID != record.courseId { groups.insert(group) }
+            }
+            try previous.reset()
         }
-        try previous.reset()
+        try write(record, id: id, exists: exists)
+        if bulk && db.changes == 0 { try write(record, id: id, exists: true) }
+        if !bulk { groups.insert(Group(contactID: record.contactId, courseID: record.courseId)) }
+    }
+
+    private func write(_ record: Certportal_Feed_V1_CatalogRecord, id: Int64, exists: Bool) throws {
         let statement = exists ? update : insert
         try statement.bind(id, at: 1)
         try statement.bind(record.bookingId, at: 2)
@@ -214,18 +230,19 @@ struct BatchApplier {
         try statement.bind(record.bookingUrl, at: 19)
         if !exists {
             // A new record: its certificate may have arrived first.
-            try certificate.bind(id, at: 1)
             var state: [(any Bindable)?] = [false, nil, "", false, false]
-            if try certificate.step() {
-                let row = certificate.row
-                state = [row.bool(at: 0) ?? false, row.string(at: 1), row.string(at: 2) ?? "", row.bool(at: 3) ?? false, row.bool(at: 4) ?? false]
+            if !noCertificates {
+                try certificate.bind(id, at: 1)
+                if try certificate.step() {
+                    let row = certificate.row
+                    state = [row.bool(at: 0) ?? false, row.string(at: 1), row.string(at: 2) ?? "", row.bool(at: 3) ?? false, row.bool(at: 4) ?? false]
+                }
+                try certificate.reset()
             }
-            try certificate.reset()
             for (index, value) in state.enumerated() { try statement.bind(value, at: 20 + index) }
         }
         _ = try statement.step()
         try statement.reset()
-        if !bulk { groups.insert(Group(contactID: record.contactId, courseID: record.courseId)) }
     }
 
     mutating func apply(_ state: Certportal_Feed_V1_CertificateState) throws {

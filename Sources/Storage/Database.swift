@@ -38,6 +38,9 @@ public final class Database {
         /// When `false`, closing leaves the WAL for the next connection to recover instead of
         /// folding it into the database file: a faster shutdown, and what a crash looks like.
         public var checkpointsOnClose: Bool
+        /// Bytes of the file read through a memory map instead of `read` calls (0: none).
+        /// Address space only; the pages are the operating system's file cache.
+        public var mmapSize: Int = 0
 
         public init(
             access: Access = .readWriteCreate,
@@ -91,6 +94,7 @@ public final class Database {
             PRAGMA synchronous = \(options.synchronous.rawValue);
             PRAGMA foreign_keys = \(options.foreignKeys ? "ON" : "OFF");
             PRAGMA temp_store = MEMORY;
+            PRAGMA mmap_size = \(options.mmapSize);
             """)
         if !options.checkpointsOnClose {
             try check(csqlite_db_config_flag(handle, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1), connection: handle)

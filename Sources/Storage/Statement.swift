@@ -17,14 +17,20 @@ public final class Statement {
 
     init(connection: OpaquePointer, sql: String, persistent: Bool) throws {
         var handle: OpaquePointer?
-        var tail: UnsafePointer<CChar>?
         let flags = persistent ? UInt32(SQLITE_PREPARE_PERSISTENT) : 0
-        try check(sqlite3_prepare_v3(connection, sql, -1, flags, &handle, &tail), connection: connection, sql: sql)
+        // `tail` points into the C string, so it is read while that string is alive (a String
+        // passed straight to C gets a temporary copy that is gone when the call returns).
+        let (code, rest): (Int32, String) = sql.withCString { text in
+            var tail: UnsafePointer<CChar>?
+            let code = sqlite3_prepare_v3(connection, text, -1, flags, &handle, &tail)
+            return (code, tail.map { String(cString: $0) } ?? "")
+        }
+        try check(code, connection: connection, sql: sql)
         guard let handle else {
             throw StorageError(code: .misuse, message: "no SQL statement to prepare", sql: sql)
         }
         // Only the first statement is compiled; silently dropping the rest would lose writes.
-        if let tail, tail.pointee != 0, !String(cString: tail).allSatisfy(\.isWhitespace) {
+        if !rest.allSatisfy(\.isWhitespace) {
             sqlite3_finalize(handle)
             throw StorageError(
                 code: .misuse,

@@ -4,7 +4,7 @@ import LoadTest
 import PortalCommands
 import Foundation
 
-let arguments = CommandLineArguments(CommandLine.arguments.dropFirst(), booleanFlags: ["--json", "--help", "--demo", "--quiet"])
+let arguments = CommandLineArguments(CommandLine.arguments.dropFirst(), booleanFlags: ["--json", "--help", "--demo", "--quiet", "--compress"])
 let usage = """
 usage:
   certportal import records FILE.csv   import a records file into the running portal
