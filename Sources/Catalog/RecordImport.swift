@@ -9,6 +9,9 @@ internal import Foundation
 struct CheckedRow: Sendable {
     var row: ImportRow
     var fresh: [(EntityKind, String, [DatabaseValue])]
+    /// The record's snapshot encoded beside the writer, but for its id and booking page
+    /// (only the writer knows them): see `FeedLog.recordEvent`.
+    var snapshotFields: [UInt8]
 }
 
 /// The checking half of an import: parses the file's chunks and checks every row, alone
@@ -126,7 +129,30 @@ final class ImportCheck: @unchecked Sendable {
             return nil
         }
         recordLines[record] = row.line
-        return CheckedRow(row: row, fresh: fresh)
+        return CheckedRow(row: row, fresh: fresh, snapshotFields: Self.snapshotFields(of: row))
+    }
+
+    /// The row's `CatalogRecord` without `record_id` and `booking_url`, encoded.
+    static func snapshotFields(of row: ImportRow) -> [UInt8] {
+        var record = Certportal_Feed_V1_CatalogRecord()
+        record.bookingId = row.bookingID
+        record.organisationId = row.organisationID
+        record.organisationName = row.organisationName
+        record.bookerId = row.bookerID
+        record.bookerName = row.bookerName
+        record.bookerEmail = row.bookerEmail
+        record.contactId = row.contactID
+        record.contactName = row.contactName
+        record.contactEmail = row.contactEmail
+        record.courseId = row.courseID
+        record.courseName = row.courseName
+        record.validityMonths = UInt32(row.validityMonths)
+        record.scheduleId = row.scheduleID
+        record.scheduleStart = row.scheduleStart
+        record.scheduleEnd = row.scheduleEnd
+        record.result = row.result
+        record.outstanding = row.outstanding
+        return record.serializedBytes()
     }
 
     private func readHeader(_ record: CSVRecord) {
@@ -190,7 +216,7 @@ final class ImportWrite: @unchecked Sendable {
                 case .inserted, .unchanged: break
                 }
             }
-            try writeAttendee(checked.row, db: db)
+            try writeAttendee(checked, db: db)
         }
     }
 
@@ -237,7 +263,11 @@ final class ImportWrite: @unchecked Sendable {
 
     private var attendeeInsert: Statement?
 
-    private func writeAttendee(_ row: ImportRow, db: Database) throws {
+    private var eventInsert: Statement?
+    private lazy var atMs = Int64((now.timeIntervalSince1970 * 1000).rounded())
+
+    private func writeAttendee(_ checked: CheckedRow, db: Database) throws {
+        let row = checked.row
         // Tried as an insert first: most rows of a first import are new.
         let insert = try attendeeInsert ?? db.prepare(
             "INSERT OR IGNORE INTO attendees(booking_id, contact_id, schedule_id, result) VALUES (?, ?, ?, ?)")
@@ -276,32 +306,12 @@ final class ImportWrite: @unchecked Sendable {
             }
         }
         attendeeLines[id] = row.line
-        try FeedLog.append(.record(snapshot(of: row, id: id, db: db)), at: now, in: db)
+        let append = try eventInsert ?? db.prepare(FeedLog.insertSQL)
+        eventInsert = append
+        let event = FeedLog.recordEvent(atMs: atMs, recordID: UInt64(id), bookingURL: try courseURL(row.courseID, db: db),
+                                        fields: checked.snapshotFields)
+        try FeedLog.append(encoded: event, atMs: atMs, in: db, using: append)
         emitted.insert(id)
-    }
-
-    private func snapshot(of row: ImportRow, id: Int64, db: Database) throws -> Certportal_Feed_V1_CatalogRecord {
-        var record = Certportal_Feed_V1_CatalogRecord()
-        record.recordId = UInt64(id)
-        record.bookingId = row.bookingID
-        record.organisationId = row.organisationID
-        record.organisationName = row.organisationName
-        record.bookerId = row.bookerID
-        record.bookerName = row.bookerName
-        record.bookerEmail = row.bookerEmail
-        record.contactId = row.contactID
-        record.contactName = row.contactName
-        record.contactEmail = row.contactEmail
-        record.courseId = row.courseID
-        record.courseName = row.courseName
-        record.validityMonths = UInt32(row.validityMonths)
-        record.scheduleId = row.scheduleID
-        record.scheduleStart = row.scheduleStart
-        record.scheduleEnd = row.scheduleEnd
-        record.result = row.result
-        record.outstanding = row.outstanding
-        record.bookingUrl = try courseURL(row.courseID, db: db)
-        return record
     }
 
     private func courseURL(_ courseID: String, db: Database) throws -> String {

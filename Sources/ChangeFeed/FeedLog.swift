@@ -37,6 +37,51 @@ public enum FeedLog {
         return UInt64(db.lastInsertRowID)
     }
 
+    /// Appends an event already encoded (a `FeedEvent` without `seq`) inside the caller's
+    /// transaction; returns its sequence number.
+    @discardableResult
+    public static func append(encoded body: [UInt8], atMs: Int64, in db: Database, using prepared: Statement? = nil) throws -> UInt64 {
+        let statement = try prepared ?? db.cachedStatement(insertSQL)
+        try statement.bind(atMs, at: 1)
+        try statement.bind(body, at: 2)
+        _ = try statement.step()
+        try statement.reset()
+        return UInt64(db.lastInsertRowID)
+    }
+
+    /// The insert the appends run; a writer appending many events prepares it once.
+    public static let insertSQL = "INSERT INTO feed_events(at_ms, body) VALUES (?, ?)"
+
+    /// A record event from a `CatalogRecord` encoded without `record_id` and
+    /// `booking_url` (`fields`, made where there is time to spare, e.g. beside a busy
+    /// writer) and those two: protobuf lets a message's fields come in any order, so the
+    /// pieces are joined, not re-encoded. Field numbers are feed.proto's; a test checks
+    /// the result decodes as the event built field by field.
+    public static func recordEvent(atMs: Int64, recordID: UInt64, bookingURL: String, fields: [UInt8]) -> [UInt8] {
+        var record: [UInt8] = []
+        record.reserveCapacity(fields.count + bookingURL.utf8.count + 16)
+        if recordID != 0 {
+            Wire.key(field: 1, type: .varint, into: &record)        // CatalogRecord.record_id
+            Wire.varint(recordID, into: &record)
+        }
+        record.append(contentsOf: fields)
+        if !bookingURL.isEmpty {
+            Wire.key(field: 19, type: .lengthDelimited, into: &record) // CatalogRecord.booking_url
+            Wire.varint(UInt64(bookingURL.utf8.count), into: &record)
+            record.append(contentsOf: bookingURL.utf8)
+        }
+        var event: [UInt8] = []
+        event.reserveCapacity(record.count + 16)
+        if atMs != 0 {
+            Wire.key(field: 2, type: .varint, into: &event)          // FeedEvent.at_ms
+            Wire.varint(UInt64(bitPattern: atMs), into: &event)
+        }
+        Wire.key(field: 3, type: .lengthDelimited, into: &event)     // FeedEvent.record
+        Wire.varint(UInt64(record.count), into: &event)
+        event.append(contentsOf: record)
+        return event
+    }
+
     /// Up to `limit` events after `seq`, oldest first.
     public static func events(after seq: UInt64, limit: Int, in db: Database) throws -> [FeedEvent] {
         try db.fetch("SELECT seq, body FROM feed_events WHERE seq > ? ORDER BY seq LIMIT ?",
@@ -56,5 +101,26 @@ public enum FeedLog {
     /// This feed's identity: made when the database was created.
     public static func feedID(in db: Database) throws -> String {
         try db.scalar("SELECT value FROM feed_meta WHERE key = 'feed_id'")?.string ?? ""
+    }
+}
+
+/// The two protobuf wire pieces `FeedLog.recordEvent` needs.
+enum Wire {
+    enum WireType: UInt64 {
+        case varint = 0
+        case lengthDelimited = 2
+    }
+
+    static func key(field: UInt64, type: WireType, into bytes: inout [UInt8]) {
+        varint(field << 3 | type.rawValue, into: &bytes)
+    }
+
+    static func varint(_ value: UInt64, into bytes: inout [UInt8]) {
+        var value = value
+        while value >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
+            value >>= 7
+        }
+        bytes.append(UInt8(value))
     }
 }
