@@ -75,6 +75,7 @@ let package = Package(
         .testTarget(name: "SodiumTests", dependencies: ["Sodium"], swiftSettings: swiftSettings),
         .testTarget(name: "CSVTests", dependencies: ["CSV"], swiftSettings: swiftSettings),
         .testTarget(name: "DemoDataTests", dependencies: ["DemoData", "CSV", "Records"], swiftSettings: swiftSettings),
+        .testTarget(name: "PortalCommandsTests", dependencies: ["PortalCommands", "RPC", "RPCTesting", "Messages"], swiftSettings: swiftSettings),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "ChangeFeed", "Storage", "Messages", "RPC", "Sodium"], swiftSettings: swiftSettings),
     ]
 )
