@@ -175,7 +175,8 @@ final class ChildProcess: Sendable {
                 firstLine += bytes
             }
         }
-        if !seenFirstLine { announced.resolve(.said(String(decoding: firstLine, as: UTF8.self))) }
+        // Nothing said at all: the child exited (or will be timed out); the waiter says how.
+        if !seenFirstLine, !firstLine.isEmpty { announced.resolve(.said(String(decoding: firstLine, as: UTF8.self))) }
         close(output)
         close(log)
     }

@@ -44,24 +44,19 @@ final class LoopbackPorts {
         var one: Int32 = 1
         // Like the services themselves: a port in TIME_WAIT is free, one being listened on is not.
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let status = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
+        var address = IPv4Address(host: "127.0.0.1", port: port)
+        let status = address.withSockaddr { Glibc.bind(fd, $0, $1) }
         // Listening too, so a port another process binds with SO_REUSEADDR is refused as well.
         guard status == 0, listen(fd, 1) == 0 else {
             let reason = String(cString: strerror(errno))
             close(fd)
             throw Failure(description: "port \(port) on 127.0.0.1 is not free (\(reason))")
         }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        _ = address.withSockaddr { pointer, length in
+            var length = length
+            return getsockname(fd, pointer, &length)
         }
-        return (fd, Int(UInt16(bigEndian: address.sin_port)))
+        return (fd, address.port)
     }
 }
 
@@ -81,13 +76,8 @@ enum HTTPProbe {
         var limit = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr(host)
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
+        var address = IPv4Address(host: host, port: port)
+        let connected = address.withSockaddr { connect(fd, $0, $1) }
         guard connected == 0 else { return nil }
         let request = Array("GET \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nConnection: close\r\n\r\n".utf8)
         ChildProcess.writeAll(fd, request)
@@ -104,5 +94,24 @@ enum HTTPProbe {
         let parts = statusLine.split(separator: " ")
         guard parts.count >= 2, parts[0].hasPrefix("HTTP/") else { return nil }
         return Int(parts[1])
+    }
+}
+
+/// A `sockaddr_in` for `bind`, `connect` and `getsockname`.
+struct IPv4Address {
+    private var storage = sockaddr_in()
+
+    init(host: String, port: Int) {
+        storage.sin_family = sa_family_t(AF_INET)
+        storage.sin_port = in_port_t(UInt16(port).bigEndian)
+        storage.sin_addr.s_addr = inet_addr(host)
+    }
+
+    var port: Int { Int(UInt16(bigEndian: storage.sin_port)) }
+
+    mutating func withSockaddr<Result>(_ body: (UnsafeMutablePointer<sockaddr>, socklen_t) -> Result) -> Result {
+        withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
     }
 }

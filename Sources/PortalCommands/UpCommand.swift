@@ -73,9 +73,15 @@ public enum UpCommand {
         }
         let lock = try lockDataDirectory(portal)
         defer { close(lock) }
+        let meshToken = randomHex(bytes: 32)
+        var environment = ProcessInfo.processInfo.environment
+        environment["CERTPORTAL_MESH_TOKEN"] = meshToken
+        let supervisor = Supervisor(portal: portal, environment: environment, meshToken: meshToken, say: say)
+        // Watched from here on: a SIGTERM while starting stops what was started.
+        let signals = watchSignals(supervisor)
+        defer { signals.forEach { $0.cancel() } }
         await stopLeftovers(portal)
 
-        let meshToken = randomHex(bytes: 32)
         try writeSecret(meshToken, to: portal.runFile("mesh-token"))
         let sessionKeyPath = portal.runFile("session-key")
         var sessionKey = (try? String(contentsOfFile: sessionKeyPath, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
@@ -99,7 +105,7 @@ public enum UpCommand {
         for spec in table {
             let executable = (directory as NSString).appendingPathComponent(spec.name)
             guard FileManager.default.isExecutableFile(atPath: executable) else {
-                say("warning: \(spec.name) is not built (no \(executable)); starting without it")
+                FileHandle.standardError.write(Data("certportal up: warning: \(spec.name) is not built (no \(executable)); starting without it\n".utf8))
                 continue
             }
             let port = try ports.port(spec.name)
@@ -107,12 +113,6 @@ public enum UpCommand {
                                       environment: spec.environment, health: spec.health), executable, port))
         }
         ports.release()
-
-        var environment = ProcessInfo.processInfo.environment
-        environment["CERTPORTAL_MESH_TOKEN"] = meshToken
-        let supervisor = Supervisor(portal: portal, environment: environment, meshToken: meshToken, say: say)
-        let signals = watchSignals(supervisor)
-        defer { signals.forEach { $0.cancel() } }
 
         var addresses: [(String, String)] = []
         do {
@@ -128,7 +128,7 @@ public enum UpCommand {
             _ = await supervisor.stopped.wait()
             return 0
         } catch {
-            say("certportal up: \(error)")
+            _ = fail("\(error)", status: 1)
             await supervisor.stop()
             return 1
         }
