@@ -39,7 +39,7 @@ final class LoopbackPorts {
     deinit { release() }
 
     private static func bind(_ port: Int) throws(Failure) -> (Int32, Int) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "cannot create a socket: \(String(cString: strerror(errno)))") }
         var one: Int32 = 1
         // Like the services themselves: a port in TIME_WAIT is free, one being listened on is not.
@@ -70,7 +70,7 @@ enum HTTPProbe {
     }
 
     private static func get(host: String, port: Int, path: String, timeout: Duration) -> Int? {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var limit = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: 0)

@@ -22,6 +22,23 @@ struct ServiceSpec: Sendable {
     let health: Health
 }
 
+/// The wait before restarting a service that exited: 0.5 s, doubling to 30 s while it keeps
+/// failing, back to 0.5 s once a run stayed up 60 s.
+struct RestartBackoff {
+    static let first: Duration = .milliseconds(500)
+    static let limit: Duration = .seconds(30)
+    static let stableUptime: Duration = .seconds(60)
+
+    private var coming = first
+
+    /// The delay before the next start, after a run that lasted `uptime`.
+    mutating func next(uptime: Duration) -> Duration {
+        if uptime >= Self.stableUptime { coming = Self.first }
+        defer { coming = min(coming * 2, Self.limit) }
+        return coming
+    }
+}
+
 /// Why `certportal up` gave up: a message naming the service, and the tail of its log.
 struct UpFailure: Error, CustomStringConvertible {
     let description: String
@@ -37,7 +54,7 @@ final class Supervisor: Sendable {
         var process: ChildProcess?
         /// Restarted when it exits: set once its first start was healthy.
         var supervised = false
-        var backoff = Supervisor.firstBackoff
+        var backoff = RestartBackoff()
     }
 
     private struct State {
@@ -46,9 +63,6 @@ final class Supervisor: Sendable {
         var stopping = false
     }
 
-    static let firstBackoff: Duration = .milliseconds(500)
-    static let maxBackoff: Duration = .seconds(30)
-    static let stableUptime: Duration = .seconds(60)
     static let stopGrace: Duration = .seconds(10)
 
     private let state = Mutex(State())
@@ -161,10 +175,7 @@ final class Supervisor: Sendable {
             child.process = nil
             defer { state.children[name] = child }
             guard child.supervised, !state.stopping else { return nil }
-            if ContinuousClock.now - process.started >= Self.stableUptime { child.backoff = Self.firstBackoff }
-            let delay = child.backoff
-            child.backoff = min(child.backoff * 2, Self.maxBackoff)
-            return delay
+            return child.backoff.next(uptime: ContinuousClock.now - process.started)
         }
         guard let delay else { return }
         say("\(name) exited (\(status)); restarting in \(Self.seconds(delay)) s")

@@ -13,6 +13,8 @@ final class CommandProcess: @unchecked Sendable {
     let process = Process()
     private let output = Mutex<[String]>([])
     private let errors = Mutex<String>("")
+    /// Readers that reached the end of their pipe.
+    private let finishedReaders = Mutex(0)
 
     init(_ arguments: [String], standardInput: String? = nil) throws {
         process.executableURL = ServiceProcess.executable("certportal")
@@ -37,10 +39,12 @@ final class CommandProcess: @unchecked Sendable {
                     line.append(byte)
                 }
             }
+            finishedReaders.withLock { $0 += 1 }
         }.start()
         Thread { [self] in
             let all = stderr.fileHandleForReading.readDataToEndOfFile()
             errors.withLock { $0 = String(decoding: all, as: UTF8.self) }
+            finishedReaders.withLock { $0 += 1 }
         }.start()
     }
 
@@ -69,8 +73,11 @@ final class CommandProcess: @unchecked Sendable {
             }
             try? await Task.sleep(for: .milliseconds(20))
         }
-        // Let the reader threads take the last bytes.
-        try? await Task.sleep(for: .milliseconds(100))
+        // The reader threads take the last bytes.
+        let readersEnd = ContinuousClock.now + .seconds(10)
+        while finishedReaders.withLock({ $0 }) < 2, ContinuousClock.now < readersEnd {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
         return process.terminationStatus
     }
 

@@ -148,3 +148,13 @@ import Glibc
         }
     }
 }
+
+@Suite struct RestartBackoffTests {
+    @Test func doublesToThirtySecondsAndResetsAfterAMinuteUp() {
+        var backoff = RestartBackoff()
+        let delays = (0..<9).map { _ in backoff.next(uptime: .seconds(1)) }
+        #expect(delays == [.milliseconds(500), .seconds(1), .seconds(2), .seconds(4), .seconds(8), .seconds(16), .seconds(30), .seconds(30), .seconds(30)])
+        #expect(backoff.next(uptime: .seconds(60)) == .milliseconds(500))
+        #expect(backoff.next(uptime: .seconds(59)) == .seconds(1))
+    }
+}
