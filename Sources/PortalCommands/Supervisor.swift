@@ -129,7 +129,12 @@ final class Supervisor: Sendable {
         let deadline = ContinuousClock.now + startTimeout
         switch await process.announced.wait(timeout: startTimeout) {
         case .listening(let address)?:
-            if await healthy(spec, address: address, until: deadline) { return address }
+            if await healthy(spec, address: address, until: deadline) {
+                // The service writes it too, but only after announcing: a command run as soon
+                // as `up` says the portal is ready must find it.
+                try? Data("\(address)\n".utf8).write(to: URL(fileURLWithPath: portal.runFile("\(spec.name).address")), options: .atomic)
+                return address
+            }
             process.signal(SIGKILL)
             throw failure(spec.name, "listens on \(address) but is not healthy within \(startTimeout)")
         case .said(let line)?:
