@@ -16,6 +16,9 @@ public final class ReadModel: Sendable {
     /// Positions applied, per feed; queries wait on these for read-your-writes.
     let catalogApplied: FeedNotifier
     let certificatesApplied: FeedNotifier
+    /// Counts applied batches (after their commit): a snapshot taken after reading it
+    /// holds at least that many, so answers computed on it may be kept under it.
+    let version = Atomic<UInt64>(0)
 
     public static func open(path: String) async throws -> ReadModel {
         // The read model is rebuilt from the feeds, so a commit need not reach the disk
@@ -127,6 +130,7 @@ public final class ReadModel: Sendable {
                            [feed.rawValue, feedID, Int64(seq)])
             return seq
         }
+        version.add(1, ordering: .releasing)
         notifier(feed).publish(reached)
     }
 

@@ -86,6 +86,17 @@ struct RecordQuery {
         return date
     }
 
+    /// What identifies the stats bar of this filter and scope on one day: its SQL and its
+    /// values, each length-prefixed so no two filters share a key.
+    var summaryKey: String {
+        var key = statusSQL + whereClause(includingStatus: false)
+        for value in bindings {
+            let text = value.map { String(describing: $0) } ?? "NULL"
+            key += "\u{1F}\(text.utf8.count):" + text
+        }
+        return key
+    }
+
     /// `WHERE …` over the filter, with or without its status.
     func whereClause(includingStatus: Bool) -> String {
         var all = conditions

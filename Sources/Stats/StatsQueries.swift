@@ -15,6 +15,7 @@ public struct StatsQueries: Sendable {
     public var catchUpTimeout: Duration = .seconds(3)
     public static let defaultPageSize = 50
     public static let maxPageSize = 1_000
+    let summaries = SummaryCache()
 
     public init(model: ReadModel, clock: StatusClock) {
         self.model = model
@@ -39,7 +40,18 @@ public struct StatsQueries: Sendable {
     public func summary(_ filter: RecordFilter, for principal: Principal) async throws -> StatusSummary {
         try await waitFor(catalog: filter.minCatalogSeq, certificates: filter.minCertificateSeq)
         let query = try makeQuery(filter, principal)
-        return try await model.pool.read { db in try Self.summary(query, db) }
+        let version = model.version.load(ordering: .acquiring)
+        return try await model.pool.read { db in try cachedSummary(query, db, version: version) }
+    }
+
+    /// The stats bar from the cache when the read model has not changed since it was
+    /// counted, else counted now (on a snapshot at least as new as `version`) and kept.
+    func cachedSummary(_ query: RecordQuery, _ db: Database, version: UInt64) throws -> StatusSummary {
+        let key = query.summaryKey
+        if let summary = summaries.summary(key, at: version) { return summary }
+        let summary = try Self.summary(query, db)
+        summaries.store(summary, for: key, at: version)
+        return summary
     }
 
     static func summary(_ query: RecordQuery, _ db: Database) throws -> StatusSummary {
@@ -81,9 +93,10 @@ public struct StatsQueries: Sendable {
             throw RPCError(.invalidArgument, "page_size: at most \(Self.maxPageSize)")
         }
         let cursor = try request.cursor.isEmpty ? nil : PageCursor(request.cursor)
+        let version = model.version.load(ordering: .acquiring)
         return try await model.pool.read { db in
             var page = RecordPage()
-            let summary = try Self.summary(query, db)
+            let summary = try cachedSummary(query, db, version: version)
             page.summary = summary
             page.total = query.status.map { summary.count($0) } ?? summary.total
             let expression = sort.column.sortSQL(statusSQL: query.statusSQL)

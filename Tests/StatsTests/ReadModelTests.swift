@@ -172,6 +172,27 @@ import Storage
         #expect(forecast.months.last?.month == "2027-05")
     }
 
+    @Test func aCachedStatsBarNeverOutlivesAChange() async throws {
+        let (queries, _) = try await Self.open()
+        let model = queries.model
+        try await model.apply(Self.batch([.record(Self.record(1, start: "2026-03-02")), .record(Self.record(2, contact: "C2", start: "2026-03-02"))]), from: .catalog)
+        var orgOne = RecordFilter()
+        orgOne.organisationId = "ORG-1"
+        #expect(try await queries.summary(orgOne, for: .admin).pending == 2)
+        #expect(try await queries.summary(orgOne, for: .admin).pending == 2, "answered again, from the cache")
+        #expect(try await queries.summary(orgOne, for: .orgrep("ORG-2")).pending == 0, "another scope is another entry")
+        // A certificate arrives: the very next stats bar shows it, through both calls.
+        try await model.apply(Self.batch([.certificate(Self.certificate(1, expiry: "2027-03-01"))]), from: .certificates)
+        let after = try await queries.summary(orgOne, for: .admin)
+        #expect(after.pending == 1 && after.certified == 1)
+        let page = try await queries.page(Certportal_Stats_V1_ListRecordsRequest(), for: .admin)
+        #expect(page.summary?.certified == 1 && page.summary?.pending == 1)
+        // A new history of the feed reaching the same position is still a change.
+        try await model.apply(Self.batch([.record(Self.record(9, start: "2026-03-02", result: "fail"))], feedID: "other"), from: .catalog)
+        let replaced = try await queries.summary(orgOne, for: .admin)
+        #expect(replaced.failed == 1 && replaced.pending == 0)
+    }
+
     @Test func aNewFeedHistoryReplacesTheOldRecords() async throws {
         let (queries, _) = try await Self.open()
         try await queries.model.apply(Self.batch([.record(Self.record(1, start: "2026-01-05"))], feedID: "old"), from: .catalog)
