@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 records=${BENCH_RECORDS:-100000}
 seconds=${BENCH_SECONDS:-10}
 connections=${BENCH_CONNECTIONS:-50}
+threads=$(( connections < 2 ? 1 : 2 ))
 today=2026-06-15
 
 scripts/install-deps
@@ -66,8 +67,8 @@ done = function(summary, latency, requests)
   io.write(string.format("max %d\n", latency.max))
 end
 LUA
-wrk -t2 -c"$connections" -d2s -H "Cookie: $cookie" "$url" >/dev/null   # warm-up
-gateway_report=$(wrk -t2 -c"$connections" -d"${seconds}s" -H "Cookie: $cookie" -s "$work/report.lua" "$url")
+wrk -t"$threads" -c"$connections" -d2s -H "Cookie: $cookie" "$url" >/dev/null   # warm-up
+gateway_report=$(wrk -t"$threads" -c"$connections" -d"${seconds}s" -H "Cookie: $cookie" -s "$work/report.lua" "$url")
 
 list_hex=$(python3 -c "
 f = lambda n, s: bytes([n << 3 | 2, len(s)]) + s

@@ -15,7 +15,8 @@ public struct StatsQueries: Sendable {
     public var catchUpTimeout: Duration = .seconds(3)
     public static let defaultPageSize = 50
     public static let maxPageSize = 1_000
-    let summaries = SummaryCache()
+    let summaries = AnswerCache<StatusSummary>()
+    let pages = AnswerCache<RecordPage>(capacity: 256)
 
     public init(model: ReadModel, clock: StatusClock) {
         self.model = model
@@ -48,7 +49,7 @@ public struct StatsQueries: Sendable {
     /// counted, else counted now (on a snapshot at least as new as `version`) and kept.
     func cachedSummary(_ query: RecordQuery, _ db: Database, version: UInt64) throws -> StatusSummary {
         let key = query.summaryKey
-        if let summary = summaries.summary(key, at: version) { return summary }
+        if let summary = summaries.answer(key, at: version) { return summary }
         let summary = try Self.summary(query, db)
         summaries.store(summary, for: key, at: version)
         return summary
@@ -94,7 +95,9 @@ public struct StatsQueries: Sendable {
         }
         let cursor = try request.cursor.isEmpty ? nil : PageCursor(request.cursor)
         let version = model.version.load(ordering: .acquiring)
-        return try await model.pool.read { db in
+        let pageKey = query.summaryKey + "\u{1F}\(sort.column.rawValue)\u{1F}\(sort.descending)\u{1F}\(pageSize)\u{1F}" + request.cursor
+        if let page = pages.answer(pageKey, at: version) { return page }
+        let page = try await model.pool.read { db in
             var page = RecordPage()
             let summary = try cachedSummary(query, db, version: version)
             page.summary = summary
@@ -128,6 +131,8 @@ public struct StatsQueries: Sendable {
             page.records = rows
             return page
         }
+        pages.store(page, for: pageKey, at: version)
+        return page
     }
 
     public func record(_ request: Certportal_Stats_V1_GetRecordRequest, for principal: Principal) async throws -> RecordRow {

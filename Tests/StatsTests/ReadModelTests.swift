@@ -181,12 +181,17 @@ import Storage
         #expect(try await queries.summary(orgOne, for: .admin).pending == 2)
         #expect(try await queries.summary(orgOne, for: .admin).pending == 2, "answered again, from the cache")
         #expect(try await queries.summary(orgOne, for: .orgrep("ORG-2")).pending == 0, "another scope is another entry")
+        for _ in 0..<2 {
+            let page = try await queries.page(Certportal_Stats_V1_ListRecordsRequest(), for: .admin)
+            #expect(page.summary?.pending == 2 && page.records.allSatisfy { $0.status == "pending" })
+        }
         // A certificate arrives: the very next stats bar shows it, through both calls.
         try await model.apply(Self.batch([.certificate(Self.certificate(1, expiry: "2027-03-01"))]), from: .certificates)
         let after = try await queries.summary(orgOne, for: .admin)
         #expect(after.pending == 1 && after.certified == 1)
         let page = try await queries.page(Certportal_Stats_V1_ListRecordsRequest(), for: .admin)
         #expect(page.summary?.certified == 1 && page.summary?.pending == 1)
+        #expect(page.records.first { $0.recordId == 1 }?.status == "certified", "the page's rows are not the cached ones")
         // A new history of the feed reaching the same position is still a change.
         try await model.apply(Self.batch([.record(Self.record(9, start: "2026-03-02", result: "fail"))], feedID: "other"), from: .catalog)
         let replaced = try await queries.summary(orgOne, for: .admin)
