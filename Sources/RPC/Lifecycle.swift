@@ -10,8 +10,8 @@ nonisolated(unsafe) private var signalPipeWriteEnd: Int32 = -1
 /// handler that only writes the signal number to a pipe (async-signal-safe), and one
 /// dedicated thread reads the pipe and acts. No signal is lost and none kills the process
 /// once `watch` has run.
-enum TerminationSignals {
-    static func watch(_ handler: @escaping @Sendable (Int32) -> Void) {
+public enum TerminationSignals {
+    public static func watch(_ handler: @escaping @Sendable (Int32) -> Void) {
         var ends: [Int32] = [-1, -1]
         // Without the pipe a SIGTERM would kill the process mid-call: refuse to start.
         precondition(pipe(&ends) == 0, "cannot create the signal pipe: errno \(errno)")

@@ -77,7 +77,7 @@ public struct ServiceCommand: Sendable {
         (dataDirectory as NSString).appendingPathComponent("run/\(service).address")
     }
 
-    private func writeAddressFile(port: Int) {
+    public func writeAddressFile(port: Int) {
         let path = Self.addressFile(dataDirectory: dataDirectory, service: name)
         do {
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)

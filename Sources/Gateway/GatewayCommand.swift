@@ -1,0 +1,85 @@
+internal import HTTPServer
+internal import RPC
+internal import ServiceRuntime
+internal import Records
+internal import Sodium
+internal import Foundation
+
+/// The `gateway` executable: flags and environment, then serve until SIGTERM.
+///
+/// Flags: the services' common ones (`--host`, `--port` — default 8080 —, `--data`,
+/// `--mesh-token`, `--today`) and `--catalog HOST:PORT`, `--stats HOST:PORT` (required),
+/// `--web DIR` (serve the pages from a folder, for working on them), `--secure-cookies`.
+/// Environment: `CERTPORTAL_SESSION_KEY` (64 hex digits; `certportal up` keeps one in
+/// the data directory so log-ins survive a restart), `CERTPORTAL_PROVIDER_NAME`,
+/// `CERTPORTAL_PROVIDER_COLOUR`, `CERTPORTAL_PROVIDER_LOGO` (a PNG, JPEG or SVG file).
+public enum GatewayCommand {
+    public static func run() async -> Never {
+        let command = ServiceCommand(name: "gateway", ownFlags: ["--catalog", "--stats", "--web"], booleanFlags: ["--secure-cookies"])
+        let environment = ProcessInfo.processInfo.environment
+        guard let catalog = command.client("--catalog", compressed: false) else {
+            ServiceCommand.exit(command.name, "--catalog HOST:PORT is required (catalog-service's address)", status: 2)
+        }
+        guard let stats = command.client("--stats", compressed: false) else {
+            ServiceCommand.exit(command.name, "--stats HOST:PORT is required (stats-service's address)", status: 2)
+        }
+        var configuration = GatewayConfiguration()
+        configuration.today = command.today
+        configuration.webRoot = command.arguments.string("--web")
+        configuration.secureCookies = command.arguments.flag("--secure-cookies")
+        if let name = environment["CERTPORTAL_PROVIDER_NAME"], !name.isEmpty { configuration.providerName = name }
+        if let colour = environment["CERTPORTAL_PROVIDER_COLOUR"], !colour.isEmpty {
+            guard colour.count == 7, colour.hasPrefix("#"), colour.dropFirst().allSatisfy(\.isHexDigit) else {
+                ServiceCommand.exit(command.name, "CERTPORTAL_PROVIDER_COLOUR: must be a colour such as #1f5fa8; found \"\(colour)\"", status: 2)
+            }
+            configuration.providerColour = colour
+        }
+        if let logo = environment["CERTPORTAL_PROVIDER_LOGO"], !logo.isEmpty {
+            guard let data = FileManager.default.contents(atPath: logo), data.count <= 2 << 20 else {
+                ServiceCommand.exit(command.name, "CERTPORTAL_PROVIDER_LOGO: cannot read \(logo) (or it is over 2 MB)", status: 2)
+            }
+            let type = Assets.contentType(logo)
+            guard type.hasPrefix("image/") else {
+                ServiceCommand.exit(command.name, "CERTPORTAL_PROVIDER_LOGO: must be a .png, .jpg or .svg file; found \(logo)", status: 2)
+            }
+            configuration.providerLogo = ([UInt8](data), type)
+        }
+        let key: [UInt8]
+        if let hex = environment["CERTPORTAL_SESSION_KEY"], !hex.isEmpty {
+            guard let bytes = hexBytes(hex), bytes.count == SecretBox.keyLength else {
+                ServiceCommand.exit(command.name, "CERTPORTAL_SESSION_KEY: must be \(SecretBox.keyLength * 2) hex digits", status: 2)
+            }
+            key = bytes
+        } else {
+            command.log("no CERTPORTAL_SESSION_KEY: a new key for this process (log-ins end when it restarts)")
+            key = SecretBox.generateKey()
+        }
+        let port = command.arguments.string("--port") == nil ? 8080 : command.configuration.port
+        do {
+            let gateway = try Gateway(configuration: configuration, sealer: try SessionSealer(key: key), catalog: catalog, stats: stats)
+            let server = try HTTPServer(host: command.configuration.host, port: port) { request in
+                await gateway.handle(request)
+            }
+            TerminationSignals.watch { _ in
+                server.stop()
+                exit(0)
+            }
+            FileHandle.standardOutput.write(Data("listening on \(command.configuration.host):\(server.port)\n".utf8))
+            command.writeAddressFile(port: server.port)
+            while true { try await Task.sleep(for: .seconds(3600)) }
+        } catch {
+            ServiceCommand.exit(command.name, "\(error)", status: 1)
+        }
+    }
+
+    static func hexBytes(_ text: String) -> [UInt8]? {
+        let digits = Array(text.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        for index in stride(from: 0, to: digits.count, by: 2) {
+            guard let byte = UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16) else { return nil }
+            bytes.append(byte)
+        }
+        return bytes
+    }
+}

@@ -1,0 +1,132 @@
+internal import Records
+
+/// `GET /api/openapi.json`: OpenAPI 3.1, generated from the route table (paths, methods,
+/// parameters, who may call) and the schemas below, which mirror `RecordJSON`.
+enum OpenAPI {
+    static func document(routes: [Route]) -> JSON {
+        var paths: [(String, JSON)] = []
+        for path in uniquePaths(routes) {
+            var operations: [(String, JSON)] = []
+            for route in routes where route.path == path {
+                operations.append((route.method.lowercased(), operation(route)))
+            }
+            paths.append((path, .object(operations)))
+        }
+        return ["openapi": "3.1.0",
+                "info": ["title": "CertPortal API", "version": "1",
+                         "description": "The certification portal's JSON API. Log in with POST /api/session (a cookie); send the session's csrf_token in X-CSRF-Token on every other state-changing request. Errors are {\"error\": {\"code\", \"message\", \"field\"}}."],
+                "paths": .object(paths),
+                "components": ["schemas": schemas,
+                               "securitySchemes": ["session": ["type": "apiKey", "in": "cookie", "name": .string(SessionSealer.cookieName)]]]]
+    }
+
+    static func uniquePaths(_ routes: [Route]) -> [String] {
+        var seen: Set<String> = []
+        return routes.map(\.path).filter { seen.insert($0).inserted }
+    }
+
+    static func operation(_ route: Route) -> JSON {
+        var members: [(String, JSON)] = [("summary", .string(route.summary)),
+                                         ("operationId", .string(operationID(route)))]
+        if !route.parameters.isEmpty {
+            members.append(("parameters", .array(route.parameters.map { parameter in
+                ["name": .string(parameter.name), "in": .string(parameter.place.rawValue), "required": .bool(parameter.place == .path),
+                 "description": .string(parameter.description), "schema": parameter.schema]
+            })))
+        }
+        if let body = route.requestBody {
+            members.append(("requestBody", ["required": true, "content": ["application/json": ["schema": body]]]))
+        }
+        var responses: [(String, JSON)] = []
+        if let schema = route.success.schema {
+            responses.append((String(route.success.status), ["description": "success", "content": ["application/json": ["schema": schema]]]))
+        } else {
+            responses.append((String(route.success.status), ["description": "success"]))
+        }
+        var errors = route.errors
+        if route.access != .anyone { errors += [401] }
+        if route.access == .admin || route.changesState { errors += [403] }
+        if route.path != "/api/openapi.json" { errors += [503] }
+        for status in Set(errors).sorted() {
+            responses.append((String(status), ["description": .string(errorDescription(status)),
+                                               "content": ["application/json": ["schema": API.ref("Error")]]]))
+        }
+        members.append(("responses", .object(responses)))
+        if route.access != .anyone { members.append(("security", [["session": []]])) }
+        return .object(members)
+    }
+
+    static func operationID(_ route: Route) -> String {
+        let words = route.summary.split(separator: " ").prefix(4).map { $0.filter { $0.isLetter } }
+        return route.method.lowercased() + words.map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+    }
+
+    static func errorDescription(_ status: Int) -> String {
+        switch status {
+        case 400: "a parameter or body field is wrong (field names it)"
+        case 401: "not logged in, or the session expired"
+        case 403: "the role may not do this, or the CSRF token is missing"
+        case 404: "no such record in the caller's scope"
+        case 415: "the body is not application/json"
+        case 429: "too many attempts; see Retry-After"
+        case 503: "a service the answer needs is not reachable"
+        default: "error"
+        }
+    }
+
+    static let string: JSON = ["type": "string"]
+    static let nullableString: JSON = ["type": ["string", "null"]]
+    static let integer: JSON = ["type": "integer"]
+    static let boolean: JSON = ["type": "boolean"]
+
+    static func object(_ properties: [(String, JSON)]) -> JSON {
+        ["type": "object", "required": .array(properties.map { .string($0.0) }), "properties": .object(properties)]
+    }
+
+    static var recordSchema: JSON {
+        var properties: [(String, JSON)] = [("record_id", integer)]
+        for column in RecordColumn.dataColumns {
+            let schema: JSON = switch column {
+            case .certificateUpdated, .outstanding, .shared: boolean
+            case .startDate, .completionDate, .expiryDate, .certType, .passFail: nullableString
+            default: string
+            }
+            properties.append((column.rawValue, schema))
+        }
+        properties += [("contact_id", string), ("contact_email", nullableString), ("organisation_id", string),
+                       ("booker_id", string), ("booker_email", nullableString), ("course_id", string),
+                       ("has_certificate", boolean), ("booking_url", nullableString)]
+        return object(properties)
+    }
+
+    static var schemas: JSON {
+        let summary = object(RecordStatus.allCases.map { ($0.rawValue, integer) })
+        let facet = object([("id", string), ("name", string)])
+        return [
+            "Error": object([("error", object([("code", string), ("message", string), ("field", nullableString)]))]),
+            "Record": recordSchema,
+            "RecordPage": object([("summary", summary), ("total", integer),
+                                  ("records", ["type": "array", "items": API.ref("Record")]), ("next_cursor", nullableString)]),
+            "Session": object([("user", object([("email", string), ("role", ["type": "string", "enum": ["admin", "orgrep", "booker"]]),
+                                                 ("organisation_id", nullableString), ("booker_id", nullableString)])),
+                               ("csrf_token", string), ("expires_at", integer)]),
+            "Config": object([("provider", object([("name", string), ("colour", string), ("logo_url", nullableString)])),
+                              ("today", string), ("year_from", string), ("year_to", string),
+                              ("columns", ["type": "array", "items": object([("key", string), ("title", string), ("sortable", boolean)])]),
+                              ("statuses", ["type": "array", "items": object([("key", string), ("title", string), ("counted", boolean)])])]),
+            "Health": object([("status", ["type": "string", "enum": ["ok", "degraded"]]),
+                              ("services", ["type": "object", "additionalProperties": ["type": "string", "enum": ["serving", "unavailable"]]])]),
+            "Facets": object([("courses", ["type": "array", "items": facet]), ("organisations", ["type": "array", "items": facet]),
+                              ("bookers", ["type": "array", "items": facet])]),
+            "Schedules": object([("schedules", ["type": "array", "items": object([("schedule_id", string), ("course_id", string), ("start", string), ("end", string)])])]),
+            "Matrix": object([("courses", ["type": "array", "items": facet]),
+                              ("rows", ["type": "array", "items": object([
+                                  ("contact_id", string), ("contact_name", string), ("organisation", string),
+                                  ("cells", ["type": "array", "items": object([("course_index", integer), ("status", string),
+                                                                               ("expiry_date", nullableString), ("record_id", integer)])]),
+                              ])]),
+                              ("truncated", boolean)]),
+            "Forecast": object([("months", ["type": "array", "items": object([("month", string), ("expiring", integer)])])]),
+        ]
+    }
+}

@@ -1,0 +1,66 @@
+/// One HTTP request as libmicrohttpd parsed it: method, path, decoded query arguments,
+/// headers (names lower-cased), cookies and the whole body (bounded by the server's limit).
+public struct HTTPRequest: Sendable {
+    public var method: String
+    /// The path without the query, percent-decoded by libmicrohttpd.
+    public var path: String
+    /// Query arguments in order, decoded; a name may repeat.
+    public var query: [(name: String, value: String)]
+    public var headers: [String: String]
+    public var cookies: [String: String]
+    public var body: [UInt8]
+    /// The peer's IP address, as text.
+    public var clientAddress: String
+
+    public init(method: String, path: String, query: [(name: String, value: String)] = [],
+                headers: [String: String] = [:], cookies: [String: String] = [:], body: [UInt8] = [],
+                clientAddress: String = "") {
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.cookies = cookies
+        self.body = body
+        self.clientAddress = clientAddress
+    }
+
+    /// A header by name, case-insensitively.
+    public func header(_ name: String) -> String? { headers[name.lowercased()] }
+
+    /// The first query argument called `name`.
+    public func argument(_ name: String) -> String? { query.first { $0.name == name }?.value }
+}
+
+/// An HTTP response: status, headers in order, and the body.
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+
+    public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    public mutating func addHeader(_ name: String, _ value: String) { headers.append((name, value)) }
+
+    /// The first header called `name`, case-insensitively.
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+}
+
+/// Limits the server enforces before a handler sees a request.
+public struct HTTPServerLimits: Sendable {
+    /// Larger bodies are answered 413 without being buffered.
+    public var maxBodyBytes = 1 << 20
+    /// Concurrent connections (each is a thread of libmicrohttpd's).
+    public var maxConnections = 512
+    /// A connection idle this long is closed (slow or silent clients).
+    public var idleTimeoutSeconds = 30
+    /// Memory for one connection's headers and buffers.
+    public var connectionMemoryBytes = 64 * 1024
+
+    public init() {}
+}

@@ -1,0 +1,90 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+import HTTPServer
+
+/// A real HTTPServer on a free loopback port, driven by Foundation's HTTP client.
+@Suite struct HTTPServerTests {
+    static func fetch(_ url: String, method: String = "GET", headers: [String: String] = [:], body: Data? = nil)
+        async throws -> (status: Int, headers: [String: String], body: Data) {
+        var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = method
+        request.httpShouldHandleCookies = false
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        request.httpBody = body
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as! HTTPURLResponse
+        var fields: [String: String] = [:]
+        for (name, value) in http.allHeaderFields { fields[String(describing: name).lowercased()] = String(describing: value) }
+        return (http.statusCode, fields, data)
+    }
+
+    @Test func aRequestReachesTheHandlerWithItsPartsDecoded() async throws {
+        let server = try HTTPServer(port: 0) { request in
+            let summary = [
+                "method=\(request.method)", "path=\(request.path)",
+                "q=\(request.query.map { "\($0.name):\($0.value)" }.joined(separator: ","))",
+                "header=\(request.header("X-Test") ?? "-")", "cookie=\(request.cookies["cp"] ?? "-")",
+                "body=\(String(decoding: request.body, as: UTF8.self))", "client=\(request.clientAddress)",
+            ].joined(separator: "\n")
+            return HTTPResponse(status: 201, headers: [("Content-Type", "text/plain"), ("X-Answer", "yes")], body: Array(summary.utf8))
+        }
+        defer { server.stop() }
+        let answer = try await Self.fetch("http://127.0.0.1:\(server.port)/api/some%20thing?a=1&b=x%2By&a=2&z=Zo%C3%AB",
+                                          method: "POST", headers: ["X-Test": "hello", "Cookie": "cp=abc; other=1"],
+                                          body: Data("{\"k\":\"Łukasz\"}".utf8))
+        #expect(answer.status == 201)
+        #expect(answer.headers["x-answer"] == "yes")
+        let text = String(decoding: answer.body, as: UTF8.self)
+        #expect(text.contains("method=POST"))
+        #expect(text.contains("path=/api/some thing"))
+        #expect(text.contains("q=a:1,b:x+y,a:2,z:Zoë"))
+        #expect(text.contains("header=hello"))
+        #expect(text.contains("cookie=abc"))
+        #expect(text.contains("body={\"k\":\"Łukasz\"}"))
+        #expect(text.contains("client=127.0.0.1"))
+    }
+
+    @Test func aBodyOverTheLimitIsRefusedWithoutReachingTheHandler() async throws {
+        var limits = HTTPServerLimits()
+        limits.maxBodyBytes = 1000
+        let server = try HTTPServer(port: 0, limits: limits) { request in
+            HTTPResponse(status: 200, body: Array("got \(request.body.count)".utf8))
+        }
+        defer { server.stop() }
+        let small = try await Self.fetch("http://127.0.0.1:\(server.port)/", method: "POST", body: Data(count: 1000))
+        #expect(small.status == 200)
+        #expect(String(decoding: small.body, as: UTF8.self) == "got 1000")
+        let large = try await Self.fetch("http://127.0.0.1:\(server.port)/", method: "POST", body: Data(count: 5000))
+        #expect(large.status == 413)
+        #expect(String(decoding: large.body, as: UTF8.self).contains("payload_too_large"))
+    }
+
+    @Test func aSlowRequestDoesNotHoldUpOthers() async throws {
+        let server = try HTTPServer(port: 0) { request in
+            if request.path == "/slow" { try? await Task.sleep(for: .seconds(3)) }
+            return HTTPResponse(status: 200, body: Array(request.path.utf8))
+        }
+        defer { server.stop() }
+        let slow = Task { try await Self.fetch("http://127.0.0.1:\(server.port)/slow") }
+        try await Task.sleep(for: .milliseconds(100))
+        // Twenty quick requests complete while the slow one is still waiting.
+        for index in 0..<20 {
+            let quick = try await Self.fetch("http://127.0.0.1:\(server.port)/quick\(index)")
+            #expect(String(decoding: quick.body, as: UTF8.self) == "/quick\(index)")
+        }
+        #expect(!slow.isCancelled)
+        let started = ContinuousClock.now
+        #expect(try await slow.value.status == 200)
+        #expect(ContinuousClock.now - started > .milliseconds(500), "the slow request finished before the quick ones")
+    }
+
+    @Test func aTakenPortIsAClearError() throws {
+        let first = try HTTPServer(port: 0) { _ in HTTPResponse(status: 200) }
+        defer { first.stop() }
+        #expect(throws: HTTPServerError.self) { _ = try HTTPServer(port: first.port) { _ in HTTPResponse(status: 200) } }
+        #expect(throws: HTTPServerError.self) { _ = try HTTPServer(host: "not-an-address", port: 0) { _ in HTTPResponse(status: 200) } }
+    }
+}
