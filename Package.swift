@@ -81,7 +81,7 @@ let package = Package(
         .testTarget(name: "SodiumTests", dependencies: ["Sodium"], swiftSettings: swiftSettings),
         .testTarget(name: "CSVTests", dependencies: ["CSV"], swiftSettings: swiftSettings),
         .testTarget(name: "DemoDataTests", dependencies: ["DemoData", "CSV", "Records"], swiftSettings: swiftSettings),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "RPCTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTPServer", "RPC", "RPCTesting", "Messages", "Records"], swiftSettings: swiftSettings),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "ChangeFeed", "Storage", "Messages", "RPC", "Sodium"], swiftSettings: swiftSettings),
     ]

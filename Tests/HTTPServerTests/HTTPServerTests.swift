@@ -1,26 +1,10 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Testing
 import HTTPServer
+import RPCTesting
 
 /// A real HTTPServer on a free loopback port, driven by Foundation's HTTP client.
 @Suite struct HTTPServerTests {
-    static func fetch(_ url: String, method: String = "GET", headers: [String: String] = [:], body: Data? = nil)
-        async throws -> (status: Int, headers: [String: String], body: Data) {
-        var request = URLRequest(url: URL(string: url)!)
-        request.httpMethod = method
-        request.httpShouldHandleCookies = false
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        request.httpBody = body
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let http = response as! HTTPURLResponse
-        var fields: [String: String] = [:]
-        for (name, value) in http.allHeaderFields { fields[String(describing: name).lowercased()] = String(describing: value) }
-        return (http.statusCode, fields, data)
-    }
-
     @Test func aRequestReachesTheHandlerWithItsPartsDecoded() async throws {
         let server = try HTTPServer(port: 0) { request in
             let summary = [
@@ -32,12 +16,12 @@ import HTTPServer
             return HTTPResponse(status: 201, headers: [("Content-Type", "text/plain"), ("X-Answer", "yes")], body: Array(summary.utf8))
         }
         defer { server.stop() }
-        let answer = try await Self.fetch("http://127.0.0.1:\(server.port)/api/some%20thing?a=1&b=x%2By&a=2&z=Zo%C3%AB",
+        let answer = try await fetch("http://127.0.0.1:\(server.port)/api/some%20thing?a=1&b=x%2By&a=2&z=Zo%C3%AB",
                                           method: "POST", headers: ["X-Test": "hello", "Cookie": "cp=abc; other=1"],
                                           body: Data("{\"k\":\"Łukasz\"}".utf8))
         #expect(answer.status == 201)
         #expect(answer.headers["x-answer"] == "yes")
-        let text = String(decoding: answer.body, as: UTF8.self)
+        let text = answer.text
         #expect(text.contains("method=POST"))
         #expect(text.contains("path=/api/some thing"))
         #expect(text.contains("q=a:1,b:x+y,a:2,z:Zoë"))
@@ -54,12 +38,12 @@ import HTTPServer
             HTTPResponse(status: 200, body: Array("got \(request.body.count)".utf8))
         }
         defer { server.stop() }
-        let small = try await Self.fetch("http://127.0.0.1:\(server.port)/", method: "POST", body: Data(count: 1000))
+        let small = try await fetch("http://127.0.0.1:\(server.port)/", method: "POST", body: Data(count: 1000))
         #expect(small.status == 200)
-        #expect(String(decoding: small.body, as: UTF8.self) == "got 1000")
-        let large = try await Self.fetch("http://127.0.0.1:\(server.port)/", method: "POST", body: Data(count: 5000))
+        #expect(small.text == "got 1000")
+        let large = try await fetch("http://127.0.0.1:\(server.port)/", method: "POST", body: Data(count: 5000))
         #expect(large.status == 413)
-        #expect(String(decoding: large.body, as: UTF8.self).contains("payload_too_large"))
+        #expect(large.text.contains("payload_too_large"))
     }
 
     @Test func aSlowRequestDoesNotHoldUpOthers() async throws {
@@ -68,12 +52,12 @@ import HTTPServer
             return HTTPResponse(status: 200, body: Array(request.path.utf8))
         }
         defer { server.stop() }
-        let slow = Task { try await Self.fetch("http://127.0.0.1:\(server.port)/slow") }
+        let slow = Task { try await fetch("http://127.0.0.1:\(server.port)/slow") }
         try await Task.sleep(for: .milliseconds(100))
         // Twenty quick requests complete while the slow one is still waiting.
         for index in 0..<20 {
-            let quick = try await Self.fetch("http://127.0.0.1:\(server.port)/quick\(index)")
-            #expect(String(decoding: quick.body, as: UTF8.self) == "/quick\(index)")
+            let quick = try await fetch("http://127.0.0.1:\(server.port)/quick\(index)")
+            #expect(quick.text == "/quick\(index)")
         }
         #expect(!slow.isCancelled)
         let started = ContinuousClock.now

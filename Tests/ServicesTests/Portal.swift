@@ -12,7 +12,9 @@ final class Portal: @unchecked Sendable {
     let meshToken = "test-mesh-\(UUID().uuidString)"
     var catalog: ServiceProcess
     var stats: ServiceProcess
+    var gateway: ServiceProcess?
     static let today = "2026-06-15"
+    static let sessionKey = String(repeating: "5a", count: 32)
 
     init() async throws {
         data = FileManager.default.temporaryDirectory.appendingPathComponent("portal-\(UUID().uuidString)").path
@@ -21,26 +23,56 @@ final class Portal: @unchecked Sendable {
         stats = try await Self.startStats(data: data, meshToken: meshToken, catalogPort: catalog.port)
     }
 
-    static func startStats(data: String, meshToken: String, catalogPort: Int) async throws -> ServiceProcess {
+    static func startStats(data: String, meshToken: String, catalogPort: Int, port: Int = 0) async throws -> ServiceProcess {
         try await ServiceProcess("stats-service", arguments: [
-            "--data", data, "--mesh-token", meshToken, "--catalog", "127.0.0.1:\(catalogPort)", "--today", today,
+            "--port", "\(port)", "--data", data, "--mesh-token", meshToken, "--catalog", "127.0.0.1:\(catalogPort)", "--today", today,
         ])
     }
+
+    /// The gateway in front of both services; `url` is its address.
+    func startGateway() async throws {
+        var environment = ProcessInfo.processInfo.environment
+        environment["CERTPORTAL_SESSION_KEY"] = Self.sessionKey
+        environment["CERTPORTAL_PROVIDER_NAME"] = "Zoë's Training Ltd"
+        gateway = try await ServiceProcess("gateway", arguments: [
+            "--port", "0", "--data", data, "--mesh-token", meshToken, "--today", Self.today,
+            "--catalog", "127.0.0.1:\(catalog.port)", "--stats", "127.0.0.1:\(stats.port)",
+        ], environment: environment)
+    }
+
+    var url: String { "http://127.0.0.1:\(gateway!.port)" }
 
     func restartCatalog(signal: Int32 = SIGTERM) async throws {
         await catalog.stop(signal: signal)
         catalog = try await ServiceProcess("catalog-service", arguments: ["--data", data, "--mesh-token", meshToken])
     }
 
-    func restartStats(deletingReadModel: Bool = false) async throws {
+    /// `samePort`: where the gateway (started with the old port) will find it again.
+    func restartStats(deletingReadModel: Bool = false, samePort: Bool = false) async throws {
         await stats.stop()
         if deletingReadModel {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: data + "/stats.sqlite" + suffix) }
         }
-        stats = try await Self.startStats(data: data, meshToken: meshToken, catalogPort: catalog.port)
+        stats = try await Self.startStats(data: data, meshToken: meshToken, catalogPort: catalog.port, port: samePort ? stats.port : 0)
+    }
+
+    /// Creates or updates a login through catalog-service.
+    func putAccount(_ email: String, password: String, role: String, organisation: String = "", booker: String = "") async throws {
+        let client = client(catalog)
+        defer { client.close() }
+        var request = Certportal_Catalog_V1_PutAccountRequest()
+        var account = Certportal_Catalog_V1_Account()
+        account.email = email
+        account.role = role
+        account.organisationId = organisation
+        account.bookerId = booker
+        request.account = account
+        request.password = password
+        _ = try await client.unary(Certportal_Catalog_V1_Catalog.putAccount, request, options: Self.options("admin"))
     }
 
     func stop() async {
+        await gateway?.stop()
         await stats.stop()
         await catalog.stop()
         try? FileManager.default.removeItem(atPath: data)
@@ -89,7 +121,7 @@ func withPortal<T>(_ body: (Portal) async throws -> T) async throws -> T {
         await portal.stop()
         return result
     } catch {
-        Issue.record("catalog-service log:\n\(portal.catalog.log)\nstats-service log:\n\(portal.stats.log)")
+        Issue.record("catalog-service log:\n\(portal.catalog.log)\nstats-service log:\n\(portal.stats.log)\ngateway log:\n\(portal.gateway?.log ?? "")")
         await portal.stop()
         throw error
     }
