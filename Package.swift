@@ -83,6 +83,7 @@ let package = Package(
         .testTarget(name: "DemoDataTests", dependencies: ["DemoData", "CSV", "Records"], swiftSettings: swiftSettings),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "RPCTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTPServer", "RPC", "RPCTesting", "Messages", "Records"], swiftSettings: swiftSettings),
+        .testTarget(name: "PortalCommandsTests", dependencies: ["PortalCommands", "RPC", "RPCTesting", "Messages"], swiftSettings: swiftSettings),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "ChangeFeed", "Storage", "Messages", "RPC", "Sodium"], swiftSettings: swiftSettings),
     ]
 )

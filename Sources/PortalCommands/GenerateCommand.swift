@@ -24,16 +24,7 @@ public enum GenerateCommand {
             let count = try arguments.integer("--count") ?? 500
             guard count >= 0 else { throw CommandLineArguments.Failure(description: "--count: must not be negative") }
             let seed = try arguments.integer("--seed") ?? 1
-            let todayText = arguments.string("--today") ?? ProcessInfo.processInfo.environment["CERTPORTAL_TODAY"]
-            let today: CalendarDate
-            if let todayText {
-                guard let date = CalendarDate(iso: todayText) else {
-                    throw CommandLineArguments.Failure(description: "--today: must be a date such as 2026-03-02; found \"\(todayText)\"")
-                }
-                today = date
-            } else {
-                today = CalendarDate(Date(), in: TimeZone(identifier: "Europe/London")!)
-            }
+            let today = try TodayOption.resolve(arguments)
             let output: FileHandle
             if let path = arguments.string("--out") {
                 guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {

@@ -26,16 +26,7 @@ public enum ImportCommand {
                 return fail("expected: certportal import records FILE.csv\n\(usage)", status: 2)
             }
             let path = arguments.positional[2]
-            let environment = ProcessInfo.processInfo.environment
-            let data = arguments.string("--data") ?? environment["CERTPORTAL_DATA"] ?? "./certportal-data"
-            let address = try catalogAddress(arguments.string("--catalog"), data: data)
-            var configuration = RPCClientConfiguration(host: address.host, port: address.port)
-            configuration.meshToken = arguments.string("--mesh-token") ?? environment["CERTPORTAL_MESH_TOKEN"] ?? meshToken(data: data)
-            configuration.defaultTimeout = .seconds(3600)
-            // Deflating hundreds of megabytes costs more CPU than it saves on loopback; a
-            // catalog across a slow network is worth --compress.
-            configuration.compressRequests = arguments.flag("--compress")
-            let client = RPCClient(configuration: configuration)
+            let client = try RunningPortal(arguments).catalogClient(arguments, timeout: .seconds(3600), compress: arguments.flag("--compress"))
             defer { client.close() }
 
             guard let file = path == "-" ? FileHandle.standardInput : FileHandle(forReadingAtPath: path) else {
@@ -45,19 +36,11 @@ public enum ImportCommand {
             let reader = ThreadExecutor(name: "import.read")
             defer { reader.stop() }
             let progress = Progress(total: total, quiet: arguments.flag("--quiet"))
-            var options = CallOptions()
-            options.metadata[MetadataKey.principal] = "admin"
-            let response = try await client.clientStreaming(Certportal_Catalog_V1_Catalog.importRecords, options: options) { writer in
-                while true {
-                    let chunk = try await reader.run { [UInt8](file.readData(ofLength: chunkSize)) }
-                    if chunk.isEmpty { break }
-                    var message = Certportal_Catalog_V1_ImportChunk()
-                    message.data = chunk
-                    try await writer.write(message)
-                    progress.sent(chunk.count)
-                }
-                progress.waiting()
-            }.message
+            let response = try await CatalogCalls.importRecords(client, afterLastChunk: progress.waiting) {
+                let chunk = try await reader.run { [UInt8](file.readData(ofLength: chunkSize)) }
+                progress.sent(chunk.count)
+                return chunk
+            }
             progress.done()
             guard response.accepted else {
                 var lines = ["certportal import: \(path) was refused; nothing was imported. \(response.problemsTotal) problem\(response.problemsTotal == 1 ? "" : "s"):"]
@@ -74,33 +57,11 @@ public enum ImportCommand {
             print("imported \(response.rows) rows from \(path): \(response.inserted) new, \(response.updated) updated, \(response.unchanged) unchanged (feed at \(response.seq))")
             return 0
         } catch let error as RPCError where error.code == .unavailable {
-            return fail("catalog-service is not reachable (\(error.message)); is the portal running on this data directory? (certportal up)", status: 1)
+            let data = RunningPortal(arguments).dataDirectory
+            return fail("catalog-service is not reachable (\(error.message)); start the portal first: certportal up --data \(data)", status: 1)
         } catch {
             return fail("\(error)", status: 1)
         }
-    }
-
-    static func catalogAddress(_ flag: String?, data: String) throws -> (host: String, port: Int) {
-        let file = ServiceCommand.addressFile(dataDirectory: data, service: "catalog-service")
-        let text: String
-        if let flag {
-            text = flag
-        } else {
-            guard let contents = try? String(contentsOfFile: file, encoding: .utf8) else {
-                throw CommandLineArguments.Failure(description: "no catalog-service address in \(file): start the portal (certportal up --data \(data)) or pass --catalog HOST:PORT")
-            }
-            text = contents.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]) else {
-            throw CommandLineArguments.Failure(description: "catalog address must be HOST:PORT; found \"\(text)\"")
-        }
-        return (String(text[..<colon]), port)
-    }
-
-    /// The mesh token `certportal up` keeps in the data directory, if any.
-    static func meshToken(data: String) -> String? {
-        let path = (data as NSString).appendingPathComponent("run/mesh-token")
-        return (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     static func fail(_ message: String, status: Int32) -> Int32 {

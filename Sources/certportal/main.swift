@@ -4,9 +4,11 @@ import LoadTest
 import PortalCommands
 import Foundation
 
-let arguments = CommandLineArguments(CommandLine.arguments.dropFirst(), booleanFlags: ["--json", "--help", "--demo", "--quiet", "--compress"])
+let arguments = CommandLineArguments(CommandLine.arguments.dropFirst(), booleanFlags: ["--json", "--help", "--demo", "--quiet", "--compress", "--password-stdin"])
 let usage = """
 usage:
+  certportal up [--demo]               start every service and the gateway; print the portal's URL
+  certportal user add EMAIL --role R   create or update a login (password on standard input)
   certportal import records FILE.csv   import a records file into the running portal
   certportal generate records          write a realistic demo or benchmark records file
   certportal load …                    drive any CPRPC/1 method and report throughput and latency
@@ -15,9 +17,11 @@ Each takes --help.
 
 switch arguments.positional.first {
 case "up":
-    // The portal's gateway and supervisor are not built yet (see README, "State of the work").
-    FileHandle.standardError.write(Data("certportal up: not built yet: start catalog-service and stats-service by hand (README, \"Running the services\").\n".utf8))
-    exit(1)
+    if arguments.flag("--help") { print(UpCommand.usage); exit(0) }
+    exit(await UpCommand.run(arguments))
+case "user":
+    if arguments.flag("--help") { print(UserCommand.usage); exit(0) }
+    exit(await UserCommand.run(arguments))
 case "import":
     if arguments.flag("--help") { print(ImportCommand.usage); exit(0) }
     exit(await ImportCommand.run(arguments))

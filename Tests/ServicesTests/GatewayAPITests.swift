@@ -234,6 +234,54 @@ import Messages
         }
     }
 
+    /// Every endpoint of the OpenAPI document, called without a session, with a forged
+    /// cookie, with a role it does not allow and without the CSRF token: each is refused
+    /// with a JSON error, and nothing changes.
+    @Test func everyEndpointRefusesMissingSessionsForgedCookiesWrongRolesAndMissingTokens() async throws {
+        try await Self.withGateway { portal in
+            let admin = try await Self.logIn(portal, "admin@example.com", "admin-pass-1")
+            let booker = try await Self.logIn(portal, "booker@example.com", "booker-pass-1")
+            let before = try await Self.records(portal, admin).object["summary"] as? [String: Int]
+            let spec = try await fetch(portal.url + "/api/openapi.json").object
+            let paths = try #require(spec["paths"] as? [String: [String: Any]])
+            let record = try #require((try await Self.records(portal, booker).object["records"] as? [[String: Any]])?.first?["record_id"] as? Int)
+            let forged = ["Cookie": "cp_session=" + String(repeating: "A", count: 120), "X-CSRF-Token": "x", "Content-Type": "application/json"]
+            var checked = 0
+            for (path, operations) in paths {
+                let url = portal.url + path.replacingOccurrences(of: "{id}", with: "\(record)")
+                for (method, operation) in operations {
+                    let operation = operation as? [String: Any] ?? [:]
+                    guard operation["security"] != nil else { continue }
+                    let verb = method.uppercased()
+                    let body = Self.json(["schedule_id": "SCH-0-2025-01-01"])
+                    let none = try await fetch(url, method: verb, headers: ["Content-Type": "application/json"], body: verb == "GET" ? nil : body)
+                    #expect(none.status == 401 && none.errorCode == "unauthenticated", "\(verb) \(path) without a session: \(none.text)")
+                    let fake = try await fetch(url, method: verb, headers: forged, body: verb == "GET" ? nil : body)
+                    #expect(fake.status == 401, "\(verb) \(path) with a forged cookie: \(fake.text)")
+                    let responses = operation["responses"] as? [String: Any] ?? [:]
+                    if responses["403"] != nil && verb == "GET" {
+                        let wrongRole = try await fetch(url, headers: booker.headers)
+                        #expect(wrongRole.status == 403 && wrongRole.errorCode == "forbidden", "\(verb) \(path) as a booker: \(wrongRole.text)")
+                    }
+                    if verb != "GET" {
+                        var headers = admin.writeHeaders
+                        headers["X-CSRF-Token"] = nil
+                        let noToken = try await fetch(url, method: verb, headers: headers, body: body)
+                        #expect(noToken.status == 403 && noToken.errorCode == "csrf", "\(verb) \(path) without the CSRF token: \(noToken.text)")
+                        if path != "/api/session" {
+                            let wrongRole = try await fetch(url, method: verb, headers: booker.writeHeaders, body: body)
+                            #expect(wrongRole.status == 403 && wrongRole.errorCode == "forbidden", "\(verb) \(path) as a booker: \(wrongRole.text)")
+                        }
+                    }
+                    checked += 1
+                }
+            }
+            #expect(checked >= 9)
+            #expect(try await Self.records(portal, admin).object["summary"] as? [String: Int] == before, "nothing changed")
+            #expect(try await fetch(portal.url + "/api/session", headers: admin.headers).status == 200, "the admin is still logged in")
+        }
+    }
+
     @Test func thePagesAreServedWithTheirSecurityHeaders() async throws {
         try await Self.withGateway { portal in
             let page = try await fetch(portal.url + "/")

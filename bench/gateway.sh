@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Gateway benchmark (issue 4): on BENCH_RECORDS (default 100,000) generated records,
+# prints side by side from one run: `GET /api/records` (first page of the current year,
+# as the admin) through the gateway with wrk, 50 connections, next to the same request
+# made directly to stats-service over CPRPC/1 with `certportal load`, 50 calls in flight.
+# Not a test: it only prints. BENCH_SECONDS (default 10) sets each run's length.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. bench/lib.sh
+records=${BENCH_RECORDS:-100000}
+seconds=${BENCH_SECONDS:-10}
+connections=${BENCH_CONNECTIONS:-50}
+today=2026-06-15
+
+scripts/install-deps
+command -v wrk >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends wrk >/dev/null; }
+for product in certportal catalog-service stats-service gateway; do swift build -c release --product "$product" >/dev/null; done
+bin=$PWD/.build/release
+export CERTPORTAL_LOG_LEVEL=warning
+
+work=$(mktemp -d)
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+data=$work/data
+mkdir -p "$data/run"
+export CERTPORTAL_MESH_TOKEN=bench-token
+echo "$CERTPORTAL_MESH_TOKEN" > "$data/run/mesh-token"
+export CERTPORTAL_SESSION_KEY=$(python3 -c "import os; print(os.urandom(32).hex())")
+
+echo "generating and importing $records records…"
+"$bin/certportal" generate records --count "$records" --seed 7 --today "$today" --out "$work/records.csv"
+"$bin/catalog-service" --data "$data" --today "$today" >"$work/catalog.out" 2>"$work/catalog.err" &
+pids+=($!)
+catalog_port=$(wait_listening "$work/catalog.out")
+"$bin/certportal" import records "$work/records.csv" --data "$data" --quiet
+echo bench-password-1 | "$bin/certportal" user add bench@example.com --role admin --password-stdin --data "$data" >/dev/null
+"$bin/stats-service" --data "$data" --catalog "127.0.0.1:$catalog_port" --today "$today" >"$work/stats.out" 2>"$work/stats.err" &
+pids+=($!)
+stats_port=$(wait_listening "$work/stats.out")
+"$bin/gateway" --data "$data" --port 0 --catalog "127.0.0.1:$catalog_port" --stats "127.0.0.1:$stats_port" --today "$today" \
+  >"$work/gateway.out" 2>"$work/gateway.err" &
+pids+=($!)
+gateway_port=$(wait_listening "$work/gateway.out")
+head=$(sqlite3 "$data/catalog.sqlite" "SELECT max(seq) FROM feed_events")
+while :; do
+  seq=$(sqlite3 "$data/stats.sqlite" "SELECT coalesce((SELECT seq FROM feed_positions WHERE feed = 'catalog'), 0)
+    * NOT EXISTS (SELECT 1 FROM read_model_state WHERE key = 'bulk_load')" 2>/dev/null || echo 0)
+  [ "${seq:-0}" -ge "$head" ] && break
+  sleep 0.05
+done
+
+cookie=$(curl -s -D - -o /dev/null -H 'Content-Type: application/json' \
+  -d '{"email":"bench@example.com","password":"bench-password-1"}' "http://127.0.0.1:$gateway_port/api/session" |
+  sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p')
+[ -n "$cookie" ] || { echo "bench: could not log in" >&2; cat "$work/gateway.err" >&2; exit 1; }
+url="http://127.0.0.1:$gateway_port/api/records?from=2026-01-01&to=2026-12-31&page_size=50"
+curl -sf -H "Cookie: $cookie" "$url" >/dev/null
+
+# wrk's Lua hook prints the latency percentiles in microseconds, one per line.
+cat > "$work/report.lua" <<'LUA'
+done = function(summary, latency, requests)
+  io.write(string.format("requests %d\nseconds %f\nerrors %d\n", summary.requests, summary.duration / 1e6,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status + summary.errors.timeout))
+  for _, p in ipairs({ 50, 90, 99, 99.9 }) do io.write(string.format("p%s %d\n", p, latency:percentile(p))) end
+  io.write(string.format("max %d\n", latency.max))
+end
+LUA
+wrk -t2 -c"$connections" -d2s -H "Cookie: $cookie" "$url" >/dev/null   # warm-up
+gateway_report=$(wrk -t2 -c"$connections" -d"${seconds}s" -H "Cookie: $cookie" -s "$work/report.lua" "$url")
+
+list_hex=$(python3 -c "
+f = lambda n, s: bytes([n << 3 | 2, len(s)]) + s
+flt = f(1, b'2026-01-01') + f(2, b'2026-12-31')
+print((f(1, flt) + bytes([3 << 3, 50])).hex())")
+direct_json=$("$bin/certportal" load --port "$stats_port" --method /certportal.stats.v1.Stats/ListRecords --request-hex "$list_hex" \
+  --metadata cp-principal=admin --connections 4 --concurrency "$connections" --duration "$seconds" --warmup 2 --json)
+
+python3 - "$records" "$connections" "$direct_json" <<PY
+import json, sys
+records, connections, direct = int(sys.argv[1]), int(sys.argv[2]), json.loads(sys.argv[3])
+keys = {"requests", "seconds", "errors", "p50", "p90", "p99", "p99.9", "max"}
+g = {line.split()[0]: float(line.split()[1]) for line in """$gateway_report""".strip().splitlines()
+     if len(line.split()) == 2 and line.split()[0] in keys}
+d = direct["latency_us"]
+rate_g = g["requests"] / g["seconds"]
+rate_d = direct.get("calls_per_second", direct.get("rate", 0))
+print(f"\nrecords: {records:,}; first page (50) of the current year with the stats bar, {connections} in flight")
+print(f"{'':26} {'gateway (HTTP, wrk)':>20} {'stats-service (CPRPC/1)':>24}")
+print(f"{'requests/s':26} {rate_g:>20,.0f} {rate_d:>24,.0f}")
+for p in ["p50", "p90", "p99"]:
+    print(f"{p + ' latency, ms':26} {g[p] / 1000:>20.2f} {d[p] / 1000:>24.2f}")
+print(f"{'max latency, ms':26} {g['max'] / 1000:>20.2f} {d['max'] / 1000:>24.2f}")
+print(f"errors: gateway {g['errors']:.0f}, direct {sum(direct.get('failures', {}).values()) if isinstance(direct.get('failures'), dict) else 0}")
+print(f"gateway overhead at p50: {(g['p50'] - d['p50']) / 1000:.2f} ms (goal < 2 ms); gateway p99 {g['p99'] / 1000:.1f} ms (goal < 50 ms)")
+PY
