@@ -60,3 +60,10 @@ export function timeEl(iso) {
 }
 
 export const EN_DASH = '\u2013';
+
+/** The statuses from /api/config in the order people read them (the stats bar's), unknown ones last. */
+const READING_ORDER = ['certified', 'expiring', 'expired', 'pending', 'failed', 'booked', 'rebooked'];
+export function inReadingOrder(statuses) {
+  const rank = (s) => { const i = READING_ORDER.indexOf(s.key); return i < 0 ? READING_ORDER.length : i; };
+  return [...statuses].sort((a, b) => rank(a) - rank(b));
+}

@@ -1,6 +1,6 @@
 // The Training matrix: staff (rows) × courses (columns), each cell the best current status.
 import { api } from './api.js';
-import { el, timeEl, EN_DASH } from './format.js';
+import { el, timeEl, inReadingOrder, EN_DASH } from './format.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -57,7 +57,7 @@ export class MatrixView {
   renderLegend() {
     const legend = $('matrix-legend');
     if (legend.children.length) return;
-    legend.append(...this.app.config.statuses.map((s) =>
+    legend.append(...inReadingOrder(this.app.config.statuses).map((s) =>
       el('li', {}, el('span', { class: `swatch cell-${s.key}`, 'aria-hidden': 'true' }), s.title)),
     el('li', {}, el('span', { class: 'swatch cell-none', 'aria-hidden': 'true' }), 'Not taken'));
   }

@@ -1,6 +1,6 @@
 // The Records view: stats bar, filters, the results table, selection and row actions.
 import { api, ApiError } from './api.js';
-import { el, timeEl, formatDate, formatNumber, EN_DASH } from './format.js';
+import { el, timeEl, formatDate, formatNumber, inReadingOrder, EN_DASH } from './format.js';
 
 const $ = (id) => document.getElementById(id);
 const PAGE_SIZES = ['25', '50', '100', '200'];
@@ -159,7 +159,7 @@ export class RecordsView {
   fillStatusSelect() {
     const select = $('f-status');
     if (select.options.length > 1) return;
-    for (const s of this.config.statuses) select.append(el('option', { value: s.key }, s.title));
+    for (const s of inReadingOrder(this.config.statuses)) select.append(el('option', { value: s.key }, s.title));
   }
 
   async loadFacets(signal) {
@@ -230,7 +230,7 @@ export class RecordsView {
 
   renderStats(summary) {
     const bar = $('stats-bar');
-    const counted = this.config.statuses.filter((s) => s.counted);
+    const counted = inReadingOrder(this.config.statuses).filter((s) => s.counted);
     if (bar.children.length !== counted.length) {
       bar.replaceChildren(...counted.map((s) => {
         const button = el('button', { type: 'button', class: `stat stat-${s.key}`, dataset: { status: s.key }, 'aria-pressed': 'false' },
