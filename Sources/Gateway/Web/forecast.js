@@ -54,7 +54,7 @@ export class ForecastView {
       'aria-label': `Bar chart of certificates expiring per month: ${months.map((m) => `${formatMonth(m.month, true)} ${m.expiring || 0}`).join(', ')}` },
       ...grid, svg('line', { class: 'baseline', x1: PAD.left, x2: W - PAD.right, y1: y(0), y2: y(0) }), ...bars);
 
-    const summary = el('p', { class: 'chart-summary' },
+    const summary = !total ? el('p', { class: 'chart-summary' }, 'No certificates expire in the next 12 months — nothing to re-book yet.') : el('p', { class: 'chart-summary' },
       el('strong', {}, formatNumber(total)), ` certificate${total === 1 ? '' : 's'} expire in the next 12 months`,
       busiest && busiest.expiring ? [' · busiest month: ', el('strong', {}, formatMonth(busiest.month, true)), ` (${formatNumber(busiest.expiring)})`] : []);
 
