@@ -13,3 +13,24 @@ wait_listening() {
 
 # Prints a Python expression over the JSON on standard input, bound to d.
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+# Starts stats-service on DATA following catalog-service on CATALOG_PORT (pinned to
+# TODAY), output in WORK/stats.{out,err}; appends its pid to pids and sets stats_port.
+start_stats() {
+  "$bin/stats-service" --data "$1" --catalog "127.0.0.1:$2" --today "$3" >"$4/stats.out" 2>"$4/stats.err" &
+  pids+=($!)
+  stats_port=$(wait_listening "$4/stats.out")
+}
+
+# Waits until the read model in DATA holds every event of the catalog feed and the
+# indexes of a bulk load are built.
+wait_read_model() {
+  local head seq
+  head=$(sqlite3 "$1/catalog.sqlite" "SELECT max(seq) FROM feed_events")
+  while :; do
+    seq=$(sqlite3 "$1/stats.sqlite" "SELECT coalesce((SELECT seq FROM feed_positions WHERE feed = 'catalog'), 0)
+      * NOT EXISTS (SELECT 1 FROM read_model_state WHERE key = 'bulk_load')" 2>/dev/null || echo 0)
+    [ "${seq:-0}" -ge "$head" ] && break
+    sleep 0.05
+  done
+}

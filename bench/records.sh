@@ -46,17 +46,9 @@ sqlite_import_seconds=$(python3 -c "print($(now) - $start)")
 
 # The read model, built from nothing while we watch its position.
 start=$(now)
-"$bin/stats-service" --data "$data" --catalog "127.0.0.1:$catalog_port" --today "$today" >"$work/stats.out" 2>"$work/stats.err" &
-pids+=($!)
-stats_port=$(wait_listening "$work/stats.out")
+start_stats "$data" "$catalog_port" "$today" "$work"
 head=$(sqlite3 "$data/catalog.sqlite" "SELECT max(seq) FROM feed_events")
-# Caught up: every event applied, and the indexes of the bulk load built.
-while :; do
-  seq=$(sqlite3 "$data/stats.sqlite" "SELECT coalesce((SELECT seq FROM feed_positions WHERE feed = 'catalog'), 0)
-    * NOT EXISTS (SELECT 1 FROM read_model_state WHERE key = 'bulk_load')" 2>/dev/null || echo 0)
-  [ "${seq:-0}" -ge "$head" ] && break
-  sleep 0.05
-done
+wait_read_model "$data"
 rebuild_seconds=$(python3 -c "print($(now) - $start)")
 
 # Requests as protobuf bytes: RecordFilter{from, to} for the current year; ListRecords

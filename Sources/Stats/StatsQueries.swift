@@ -95,7 +95,7 @@ public struct StatsQueries: Sendable {
         }
         let cursor = try request.cursor.isEmpty ? nil : PageCursor(request.cursor)
         let version = model.version.load(ordering: .acquiring)
-        let pageKey = query.summaryKey + "\u{1F}\(sort.column.rawValue)\u{1F}\(sort.descending)\u{1F}\(pageSize)\u{1F}" + request.cursor
+        let pageKey = query.summaryKey + "\u{1F}\(query.status?.rawValue ?? "")\u{1F}\(sort.column.rawValue)\u{1F}\(sort.descending)\u{1F}\(pageSize)\u{1F}" + request.cursor
         if let page = pages.answer(pageKey, at: version) { return page }
         let page = try await model.pool.read { db in
             var page = RecordPage()

@@ -185,6 +185,11 @@ import Storage
             let page = try await queries.page(Certportal_Stats_V1_ListRecordsRequest(), for: .admin)
             #expect(page.summary?.pending == 2 && page.records.allSatisfy { $0.status == "pending" })
         }
+        var failedOnly = Certportal_Stats_V1_ListRecordsRequest()
+        failedOnly.filter = RecordFilter()
+        failedOnly.filter!.status = "failed"
+        let none = try await queries.page(failedOnly, for: .admin)
+        #expect(none.total == 0 && none.records.isEmpty, "a status filter is another page than the unfiltered one")
         // A certificate arrives: the very next stats bar shows it, through both calls.
         try await model.apply(Self.batch([.certificate(Self.certificate(1, expiry: "2027-03-01"))]), from: .certificates)
         let after = try await queries.summary(orgOne, for: .admin)
