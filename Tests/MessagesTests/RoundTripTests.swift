@@ -65,6 +65,21 @@ struct RoundTripTests {
         }
     }
 
+    @Test("every case of the upload's and download's parts survives, empty bytes too")
+    func fileChunkParts() throws {
+        for part in [Certportal_Certificates_V1_UploadChunk.Part.header(Samples.certificatesUploadHeader), .header(.init()),
+                     .data([0, 1, 0xFF]), .data([]), nil] {
+            var chunk = Certportal_Certificates_V1_UploadChunk()
+            chunk.part = part
+            #expect(try Certportal_Certificates_V1_UploadChunk(serializedBytes: chunk.serializedBytes()).part == part)
+        }
+        for part in [Certportal_Certificates_V1_FileChunk.Part.header(Samples.certificatesFileHeader), .data([0x25, 0x50, 0x44, 0x46]), nil] {
+            var chunk = Certportal_Certificates_V1_FileChunk()
+            chunk.part = part
+            #expect(try Certportal_Certificates_V1_FileChunk(serializedBytes: chunk.serializedBytes()).part == part)
+        }
+    }
+
     @Test("large messages: a 1 MiB body and a thousand repeated messages")
     func largeMessages() throws {
         var payload = Certportal_Testing_V1_Payload()

@@ -390,6 +390,7 @@ extension Samples {
         Certportal_Feed_V1_HeadRequest.protoMessageName,
         Certportal_Stats_V1_FacetsRequest.protoMessageName,
         Certportal_Stats_V1_PositionRequest.protoMessageName,
+        Certportal_Certificates_V1_ListTemplatesRequest.protoMessageName,
     ]
 
     static let serviceMessages: [any ProtoMessage] = [
