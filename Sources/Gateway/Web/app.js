@@ -44,6 +44,7 @@ function navigate(view, params, { replace = true } = {}) {
 function route() {
   if (!app.user) return;
   const { view, params } = parseHash();
+  for (const dialog of document.querySelectorAll('dialog[open]')) dialog.close(); // a popup belongs to the view it was opened on
   for (const name of VIEWS) $(`${name}-view`).hidden = name !== view;
   for (const a of document.querySelectorAll('#main-nav a')) {
     if (a.dataset.view === view) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');

@@ -219,6 +219,7 @@ export class CertActions {
     let busy = null; // the upload's AbortController while it runs
 
     form.reset();
+    delete dialog.dataset.emailRequestId;
     this.clearUploadErrors();
     $('upload-title').textContent = `Upload Certificate – ${record.contact_name}`;
     $('upload-who').textContent = `${record.course_name} · ${record.booking_id} · ${record.organisation}` +
@@ -321,7 +322,7 @@ export class CertActions {
             : ' The e-mail could not be queued.';
         }
         this.app.toast(message, emailTo && !answer.email_request_id ? 'error' : 'success');
-        this.lastUpload = answer;
+        dialog.dataset.emailRequestId = answer.email_request_id || '';
         this.reload();
         opener.focus?.();
       } catch (e) {
@@ -356,10 +357,12 @@ export class CertActions {
     };
 
     setBusy(false);
+    dialog.dataset.versions = 'loading';
     dialog.showModal();
     fileInput.focus();
     await loadVersions();
-    setBusy(false);
+    dialog.dataset.versions = 'loaded';
+    if (!busy) setBusy(false);
   }
 
   /** The client-side checks: present, a PDF, PNG or JPEG by its name or type, not over 20 MB. */

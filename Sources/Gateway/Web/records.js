@@ -352,6 +352,7 @@ export class RecordsView {
     }
     if (value === null || value === undefined || value === '') return el('span', { class: 'empty', title: 'None' }, EN_DASH);
     if (typeof value === 'boolean') return el('span', { class: value ? 'yes' : 'no' }, value ? 'Yes' : 'No');
+    if (key === 'cert_type') return el('span', { class: `cert-type cert-type-${value}` }, value === 'internal' ? 'Internal' : value === 'external' ? 'External' : value);
     if (key === 'pass_fail') return el('span', { class: `result result-${value}` }, value === 'pass' ? 'Pass' : value === 'fail' ? 'Fail' : value);
     if (/_date$/.test(key) && typeof value === 'string' && /^\d{4}-\d{2}-\d{2}/.test(value)) return timeEl(value);
     return String(value);

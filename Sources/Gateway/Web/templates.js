@@ -25,6 +25,12 @@ export class TemplatesView {
     $('t-logo').addEventListener('change', () => this.readLogo());
     $('t-logo-remove').addEventListener('click', () => { this.logo = null; this.renderLogo(); this.edited($('t-logo')); });
     $('t-preview').addEventListener('click', () => this.preview());
+    // A page policy without frame-src blob: refuses to frame the PDF: say so and offer the link.
+    document.addEventListener('securitypolicyviolation', (e) => {
+      if (!String(e.blockedURI).startsWith('blob') || $('t-preview-box').hidden) return;
+      $('t-preview-frame').hidden = true;
+      $('t-preview-blocked').hidden = false;
+    });
     $('t-revert').addEventListener('click', () => { if (this.current) this.fill(this.current); });
     $('template-list').addEventListener('click', (e) => {
       const link = e.target.closest('a[data-template]');
@@ -286,6 +292,8 @@ export class TemplatesView {
       this.previewUrl = URL.createObjectURL(blob.type === 'application/pdf' ? blob : new Blob([blob], { type: 'application/pdf' }));
       const box = $('t-preview-box');
       const frame = $('t-preview-frame');
+      frame.hidden = false;
+      $('t-preview-blocked').hidden = true;
       frame.src = this.previewUrl;
       const link = $('t-preview-link');
       link.href = this.previewUrl;
