@@ -317,6 +317,19 @@ def test_batch_issue_with_live_progress_then_batch_share(page, api, config):
     ids = {r["record_id"] for r in records}
     TAKEN.update(ids)
     page.login("admin")
+    # "Select all that match" collects every id of the filter (paging through the API), not just the page.
+    page.show(page_size="25")
+    total = page.total()
+    assert total > 25
+    page.click("#select-page")
+    page.click("#select-all-matching")
+    page.click("#batch-issue")
+    page.wait(lambda: page.dialog_open("confirm-dialog"), timeout=30, message="batch confirmation for all that match")
+    assert f"Issue certificates for {min(total, 1000)} records" in page.d.find_element(By.ID, "confirm-text").text
+    page.click("#confirm-cancel")
+    assert not page.dialog_open("confirm-dialog")
+    page.click("#clear-selection")
+
     page.show(q=booking)
     rows = page.rows()
     for r in rows:
@@ -406,6 +419,7 @@ def test_templates_editor(page, api):
     page.wait(lambda: page.visible("t-preview-box"), timeout=30, message="preview")
     assert int(page.js("return +document.getElementById('t-preview-box').dataset.bytes")) > 100
     assert page.d.find_element(By.ID, "t-preview-link").get_attribute("href").startswith("blob:")
+    page.js("window.scrollTo(0, 0)")
     page.screenshot("templates-editor")
 
     # An unknown placeholder is named next to the body field; nothing is saved.

@@ -472,7 +472,7 @@ export class CertActions {
       el('td', {}, v.expiry_date ? timeEl(v.expiry_date) : el('span', { class: 'muted' }, 'Never')),
       el('td', {}, v.created_by || EN_DASH),
       el('td', {}, v.created_at ? timeEl(v.created_at.slice(0, 16)) : EN_DASH),
-      el('td', {}, el('a', { href: fileUrl(record.record_id, v.number), download: '', class: 'link-download',
+      el('td', { class: 'file-cell' }, el('a', { href: fileUrl(record.record_id, v.number), download: '', class: 'link-download',
         'aria-label': `Download version ${v.number} (${v.file_name || v.media_type}, ${humanSize(v.size || 0)})` },
       icon('download'), ' ', v.file_name || 'Download', el('span', { class: 'muted' }, ` · ${humanSize(v.size || 0)}`))),
       revokeBox);

@@ -119,6 +119,8 @@ export class TemplatesView {
     }
     $('t-logo').value = '';
     this.renderLogo();
+    this.renderColours();
+    $('t-preview-card').hidden = false;
     this.clearErrors();
     this.dirty = false;
     $('t-save').disabled = true;
@@ -133,6 +135,7 @@ export class TemplatesView {
     $('t-save').disabled = false;
     $('t-revert').disabled = false;
     this.clearError(target.name);
+    if (target.type === 'color') this.renderColours();
   }
 
   /** The template as the form shows it. */
@@ -200,6 +203,11 @@ export class TemplatesView {
     } finally {
       URL.revokeObjectURL(bitmapUrl);
     }
+  }
+
+  renderColours() {
+    $('t-primary-value').textContent = $('t-primary').value;
+    $('t-accent-value').textContent = $('t-accent').value;
   }
 
   renderLogo() {
@@ -300,6 +308,7 @@ export class TemplatesView {
       link.download = `${(this.current.name || 'template').replace(/[^\w.-]+/g, '-')}-preview.pdf`;
       box.dataset.bytes = String(blob.size);
       box.hidden = false;
+      $('t-preview-empty').hidden = true;
       $('t-preview-title').textContent = `Preview (${this.value().orientation === 'portrait' ? 'portrait' : 'landscape'}, unsaved changes included)`;
       box.scrollIntoView({ block: 'nearest' });
     } catch (e) {
@@ -315,6 +324,7 @@ export class TemplatesView {
 
   hidePreview() {
     $('t-preview-box').hidden = true;
+    $('t-preview-empty').hidden = false;
     $('t-preview-frame').removeAttribute('src');
     if (this.previewUrl) URL.revokeObjectURL(this.previewUrl);
     this.previewUrl = null;
