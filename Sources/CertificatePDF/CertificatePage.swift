@@ -19,16 +19,16 @@ struct CertificatePage {
 
         let sink = PDFBytes()
         let (width, height) = template.orientation.size
-        let surface = cairo_pdf_surface_create_for_stream(appendToPDF, Unmanaged.passUnretained(sink).toOpaque(), width, height)!
-        let cr = cairo_create(surface)!
-        let pango = pango_cairo_create_context(cr)!
-        defer {
-            g_object_unref(UnsafeMutableRawPointer(pango))
-            cairo_destroy(cr)
-            cairo_surface_destroy(surface)
-        }
+        // The surface writes into `sink` until it is destroyed (also on the error paths, when
+        // destroying finishes it): everything cairo holds is released inside this closure.
         try withExtendedLifetime(sink) { () throws(RenderError) in
+            let surface = cairo_pdf_surface_create_for_stream(appendToPDF, Unmanaged.passUnretained(sink).toOpaque(), width, height)!
+            defer { cairo_surface_destroy(surface) }
             try check(cairo_surface_status(surface), "PDF surface")
+            let cr = cairo_create(surface)!
+            defer { cairo_destroy(cr) }
+            let pango = pango_cairo_create_context(cr)!
+            defer { g_object_unref(UnsafeMutableRawPointer(pango)) }
             setMetadata(surface)
             // Metrics unhinted: text is measured as it prints, at any zoom.
             let options = cairo_font_options_create()
@@ -37,9 +37,9 @@ struct CertificatePage {
             pango_cairo_context_set_font_options(pango, options)
             cairo_font_options_destroy(options)
 
-            var drawing = Drawing(cr: cr, pango: pango, palette: palette, width: width, height: height)
-            drawFrame(&drawing)
-            try drawText(&drawing, logo: logo, qr: qr)
+            let drawing = Drawing(cr: cr, pango: pango, palette: palette, width: width, height: height)
+            drawFrame(drawing)
+            try drawText(drawing, logo: logo, qr: qr)
 
             cairo_show_page(cr)
             try check(cairo_status(cr), "drawing")
@@ -87,7 +87,7 @@ struct CertificatePage {
 
     // MARK: Frame
 
-    private func drawFrame(_ d: inout Drawing) {
+    private func drawFrame(_ d: Drawing) {
         let cr = d.cr, p = d.palette
         // Paper: white warmed by a trace of the accent.
         setSource(cr, Colour.white.mixed(with: p.accent, 0.045))
@@ -142,7 +142,7 @@ struct CertificatePage {
 
     // MARK: Texts, logo, QR code
 
-    private func drawText(_ d: inout Drawing, logo: Logo?, qr: QRCode) throws(RenderError) {
+    private func drawText(_ d: Drawing, logo: Logo?, qr: QRCode) throws(RenderError) {
         let p = d.palette, cr = d.cr
         let centreX = d.width / 2
 

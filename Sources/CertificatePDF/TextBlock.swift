@@ -77,7 +77,7 @@ final class TextBlock {
         }
         let unknown = pango_layout_get_unknown_glyphs_count(layout)
         guard unknown == 0 else {
-            throw RenderError("\(field): no font has \(unknown) of the characters in \"\(text)\"")
+            throw RenderError("\(field): no installed font can draw \(unknown) character(s) of \"\(text)\"")
         }
     }
 
