@@ -147,11 +147,11 @@ struct CertificatePage {
         let centreX = d.width / 2
 
         // Header: logo top-left, the provider's name centred, letter-spaced capitals.
-        let logoBox = (width: 150.0, height: 58.0)
+        let logoBox = (width: min(150, d.contentWidth * 0.22), height: 58.0)
         if let logo { drawLogo(logo, d, x: d.left, y: d.top, box: logoBox) }
         let headerWidth = logo == nil ? d.contentWidth : d.contentWidth - 2 * (logoBox.width + 12)
         let provider = try d.block(content.providerName.uppercased(), field: "providerName",
-                                   TextStyle(size: 13, oneLineMinimum: 9, minimum: 7, weight: PANGO_WEIGHT_SEMIBOLD,
+                                   TextStyle(size: 13, oneLineMinimum: 10, minimum: 7, weight: PANGO_WEIGHT_SEMIBOLD,
                                              colour: p.accent.mixed(with: .ink, 0.25)),
                                    width: headerWidth, maxHeight: 40, maxLines: 2)
         provider.draw(on: cr, x: centreX - headerWidth / 2, y: d.row(20) - provider.extent.height / 2)
@@ -199,7 +199,7 @@ struct CertificatePage {
                        ("CERTIFICATE NO.", content.certificateNumber, "certificateNumber")]
         let labelStyle = TextStyle(size: 7.5, oneLineMinimum: 7.5, minimum: 6, weight: PANGO_WEIGHT_SEMIBOLD,
                                    colour: p.accent.mixed(with: .ink, 0.2))
-        let valueStyle = TextStyle(size: 13, oneLineMinimum: 9, minimum: 7, weight: PANGO_WEIGHT_SEMIBOLD, colour: .ink)
+        let valueStyle = TextStyle(size: 13, oneLineMinimum: 10, minimum: 7, weight: PANGO_WEIGHT_SEMIBOLD, colour: .ink)
         for (index, (label, value, field)) in columns.enumerated() {
             let x = centreX + Double(index - 1) * columnWidth - columnWidth / 2
             let labelBlock = try d.block(label, field: field, labelStyle, width: columnWidth - 10, maxHeight: 12, maxLines: 1)
