@@ -19,16 +19,16 @@ struct CertificatePage {
 
         let sink = PDFBytes()
         let (width, height) = template.orientation.size
-        let surface = cairo_pdf_surface_create_for_stream(appendToPDF, Unmanaged.passUnretained(sink).toOpaque(), width, height)!
-        let cr = cairo_create(surface)!
-        let pango = pango_cairo_create_context(cr)!
-        defer {
-            g_object_unref(UnsafeMutableRawPointer(pango))
-            cairo_destroy(cr)
-            cairo_surface_destroy(surface)
-        }
+        // The surface writes into `sink` until it is destroyed (also on the error paths, when
+        // destroying finishes it): everything cairo holds is released inside this closure.
         try withExtendedLifetime(sink) { () throws(RenderError) in
+            let surface = cairo_pdf_surface_create_for_stream(appendToPDF, Unmanaged.passUnretained(sink).toOpaque(), width, height)!
+            defer { cairo_surface_destroy(surface) }
             try check(cairo_surface_status(surface), "PDF surface")
+            let cr = cairo_create(surface)!
+            defer { cairo_destroy(cr) }
+            let pango = pango_cairo_create_context(cr)!
+            defer { g_object_unref(UnsafeMutableRawPointer(pango)) }
             setMetadata(surface)
             // Metrics unhinted: text is measured as it prints, at any zoom.
             let options = cairo_font_options_create()
@@ -37,9 +37,9 @@ struct CertificatePage {
             pango_cairo_context_set_font_options(pango, options)
             cairo_font_options_destroy(options)
 
-            var drawing = Drawing(cr: cr, pango: pango, palette: palette, width: width, height: height)
-            drawFrame(&drawing)
-            try drawText(&drawing, logo: logo, qr: qr)
+            let drawing = Drawing(cr: cr, pango: pango, palette: palette, width: width, height: height)
+            drawFrame(drawing)
+            try drawText(drawing, logo: logo, qr: qr)
 
             cairo_show_page(cr)
             try check(cairo_status(cr), "drawing")
@@ -79,14 +79,15 @@ struct CertificatePage {
         func row(_ y: Double) -> Double { top + y * stretch }
 
         func block(_ text: String, field: String, _ style: TextStyle, width: Double, maxHeight: Double,
-                   maxLines: Int) throws(RenderError) -> TextBlock {
-            try TextBlock(text, field: field, style: style, width: width, maxHeight: maxHeight, maxLines: maxLines, context: pango)
+                   maxLines: Int, unbroken: [Range<Int>] = []) throws(RenderError) -> TextBlock {
+            try TextBlock(text, field: field, style: style, width: width, maxHeight: maxHeight, maxLines: maxLines,
+                          unbroken: unbroken, context: pango)
         }
     }
 
     // MARK: Frame
 
-    private func drawFrame(_ d: inout Drawing) {
+    private func drawFrame(_ d: Drawing) {
         let cr = d.cr, p = d.palette
         // Paper: white warmed by a trace of the accent.
         setSource(cr, Colour.white.mixed(with: p.accent, 0.045))
@@ -141,17 +142,17 @@ struct CertificatePage {
 
     // MARK: Texts, logo, QR code
 
-    private func drawText(_ d: inout Drawing, logo: Logo?, qr: QRCode) throws(RenderError) {
+    private func drawText(_ d: Drawing, logo: Logo?, qr: QRCode) throws(RenderError) {
         let p = d.palette, cr = d.cr
         let centreX = d.width / 2
 
         // Header: logo top-left, the provider's name centred, letter-spaced capitals.
-        let logoBox = (width: 150.0, height: 58.0)
+        let logoBox = (width: min(150, d.contentWidth * 0.22), height: 58.0)
         if let logo { drawLogo(logo, d, x: d.left, y: d.top, box: logoBox) }
         let headerWidth = logo == nil ? d.contentWidth : d.contentWidth - 2 * (logoBox.width + 12)
         let provider = try d.block(content.providerName.uppercased(), field: "providerName",
-                                   TextStyle(size: 13, oneLineMinimum: 9, minimum: 7, weight: PANGO_WEIGHT_SEMIBOLD,
-                                             colour: p.accent.mixed(with: .ink, 0.25), letterSpacing: 2.6),
+                                   TextStyle(size: 13, oneLineMinimum: 10, minimum: 7, weight: PANGO_WEIGHT_SEMIBOLD,
+                                             colour: p.accent.mixed(with: .ink, 0.25)),
                                    width: headerWidth, maxHeight: 40, maxLines: 2)
         provider.draw(on: cr, x: centreX - headerWidth / 2, y: d.row(20) - provider.extent.height / 2)
 
@@ -167,13 +168,15 @@ struct CertificatePage {
         let parts = bodyAroundName()
         let bodyStyle = TextStyle(size: 15, oneLineMinimum: 15, minimum: 6, colour: .ink, lineSpacing: 1.1)
         let bodyWidth = min(d.contentWidth, 620)
-        if !parts.before.isEmpty {
-            let before = try d.block(parts.before, field: "body", bodyStyle, width: bodyWidth, maxHeight: 44 * d.stretch, maxLines: 20)
+        if !parts.before.text.isEmpty {
+            let before = try d.block(parts.before.text, field: "body", bodyStyle, width: bodyWidth, maxHeight: 44 * d.stretch,
+                                     maxLines: 20, unbroken: parts.before.unbroken)
             before.draw(on: cr, x: centreX - bodyWidth / 2, y: d.row(170) - before.extent.height)
         }
         let name = try d.block(content.contactName, field: "contactName",
                                TextStyle(size: 38, oneLineMinimum: 20, minimum: 11, weight: PANGO_WEIGHT_BOLD, colour: p.primary),
-                               width: d.contentWidth, maxHeight: 76 * d.stretch, maxLines: 3)
+                               width: d.contentWidth, maxHeight: 76 * d.stretch, maxLines: 3,
+                               unbroken: TextBlock.hyphenJoins(content.contactName))
         let nameCentre = d.row(212)
         name.draw(on: cr, x: d.left, y: nameCentre - name.extent.height / 2)
         let underline = min(d.contentWidth, max(name.inkWidth + 40, 240)) / 2
@@ -182,8 +185,9 @@ struct CertificatePage {
         cairo_move_to(cr, centreX - underline, d.row(254))
         cairo_line_to(cr, centreX + underline, d.row(254))
         cairo_stroke(cr)
-        if !parts.after.isEmpty {
-            let after = try d.block(parts.after, field: "body", bodyStyle, width: bodyWidth, maxHeight: 72 * d.stretch, maxLines: 30)
+        if !parts.after.text.isEmpty {
+            let after = try d.block(parts.after.text, field: "body", bodyStyle, width: bodyWidth, maxHeight: 72 * d.stretch,
+                                    maxLines: 30, unbroken: parts.after.unbroken)
             after.draw(on: cr, x: centreX - bodyWidth / 2, y: d.row(264))
         }
 
@@ -194,8 +198,8 @@ struct CertificatePage {
                        ("VALID UNTIL", expiry, "expiryDate"),
                        ("CERTIFICATE NO.", content.certificateNumber, "certificateNumber")]
         let labelStyle = TextStyle(size: 7.5, oneLineMinimum: 7.5, minimum: 6, weight: PANGO_WEIGHT_SEMIBOLD,
-                                   colour: p.accent.mixed(with: .ink, 0.2), letterSpacing: 1.6)
-        let valueStyle = TextStyle(size: 13, oneLineMinimum: 9, minimum: 7, weight: PANGO_WEIGHT_SEMIBOLD, colour: .ink)
+                                   colour: p.accent.mixed(with: .ink, 0.2))
+        let valueStyle = TextStyle(size: 13, oneLineMinimum: 10, minimum: 7, weight: PANGO_WEIGHT_SEMIBOLD, colour: .ink)
         for (index, (label, value, field)) in columns.enumerated() {
             let x = centreX + Double(index - 1) * columnWidth - columnWidth / 2
             let labelBlock = try d.block(label, field: field, labelStyle, width: columnWidth - 10, maxHeight: 12, maxLines: 1)
@@ -219,9 +223,10 @@ struct CertificatePage {
         let footerHeight = 34.0
         let bottom = d.height - Self.contentInsetY - (footerBeside ? 0 : footerHeight + 10)
         if !template.footer.isEmpty {
-            let footer = try d.block(CertificateRenderer.fill(template.footer, content), field: "footer",
+            let filled = Filled(template.footer, content)
+            let footer = try d.block(filled.text, field: "footer",
                                      TextStyle(size: 7.5, oneLineMinimum: 7.5, minimum: 5, colour: .muted),
-                                     width: footerWidth, maxHeight: footerHeight, maxLines: 6)
+                                     width: footerWidth, maxHeight: footerHeight, maxLines: 6, unbroken: filled.unbroken)
             footer.draw(on: cr, x: centreX - footerWidth / 2, y: d.height - Self.contentInsetY - footer.extent.height)
         }
 
@@ -253,16 +258,31 @@ struct CertificatePage {
 
     /// The filled body before and after the delegate's name; without `{contact_name}` in
     /// the body the name stands between the body and nothing.
-    private func bodyAroundName() -> (before: String, after: String) {
+    private func bodyAroundName() -> (before: Filled, after: Filled) {
         let marker = "{\(Placeholder.contactName.rawValue)}"
         guard let range = template.body.firstRange(of: marker) else {
-            return (CertificateRenderer.fill(template.body, content), "")
+            return (Filled(template.body, content), Filled("", content))
         }
-        let trim: (String) -> String = { text in
-            String(text.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+        return (Filled(String(template.body[..<range.lowerBound]), content),
+                Filled(String(template.body[range.upperBound...]), content))
+    }
+
+    /// A template text filled in, white space trimmed at both ends, with its unbreakable ranges.
+    struct Filled {
+        let text: String
+        let unbroken: [Range<Int>]
+
+        init(_ template: String, _ content: CertificateContent) {
+            let (filled, unbroken) = CertificateRenderer.filled(template, content)
+            let start = filled.drop(while: \.isWhitespace)
+            let leading = filled.utf8.count - start.utf8.count
+            text = String(start.reversed().drop(while: \.isWhitespace).reversed())
+            let end = text.utf8.count
+            self.unbroken = unbroken.compactMap { range in
+                let shifted = (range.lowerBound - leading)..<min(range.upperBound - leading, end)
+                return shifted.lowerBound >= 0 && !shifted.isEmpty ? shifted : nil
+            }
         }
-        return (trim(CertificateRenderer.fill(String(template.body[..<range.lowerBound]), content)),
-                trim(CertificateRenderer.fill(String(template.body[range.upperBound...]), content)))
     }
 
     private func drawLogo(_ logo: Logo, _ d: Drawing, x: Double, y: Double, box: (width: Double, height: Double)) {

@@ -8,21 +8,29 @@ public enum CertificateRenderer {
     /// missing expiry as "does not expire"). Values are inserted as they are: a `{…}` inside
     /// a name is not expanded again. Unknown placeholders are left as written.
     public static func fill(_ text: String, _ content: CertificateContent) -> String {
+        filled(text, content).text
+    }
+
+    /// `fill`'s text, and the UTF-8 byte ranges of the dates in it (the page keeps each on one line).
+    static func filled(_ text: String, _ content: CertificateContent) -> (text: String, unbroken: [Range<Int>]) {
         var filled = ""
+        var unbroken: [Range<Int>] = []
         var rest = text[...]
         while let open = rest.firstIndex(of: "{") {
             filled += rest[..<open]
             let afterOpen = rest.index(after: open)
             if let close = rest[afterOpen...].firstIndex(of: "}"),
                let placeholder = Placeholder(rawValue: String(rest[afterOpen..<close])) {
+                let start = filled.utf8.count
                 filled += placeholder.value(in: content)
+                if placeholder == .completionDate || placeholder == .expiryDate { unbroken.append(start..<filled.utf8.count) }
                 rest = rest[rest.index(after: close)...]
             } else {
                 filled += "{"
                 rest = rest[afterOpen...]
             }
         }
-        return filled + rest
+        return (filled + rest, unbroken)
     }
 
     /// Checks a template an admin edits: colours, known placeholders only (an unknown `{x}`

@@ -32,8 +32,10 @@ final class TextBlock {
 
     /// `text` set in `style`, `width` wide, shrunk until it fits `maxHeight` in at most
     /// `maxLines` lines; `field` names the text in errors.
+    /// `unbroken`: UTF-8 byte ranges of `text` that stay on one line.
     init(_ text: String, field: String, style: TextStyle, width: Double, maxHeight: Double, maxLines: Int,
-         alignment: PangoAlignment = PANGO_ALIGN_CENTER, context: OpaquePointer) throws(RenderError) {
+         unbroken: [Range<Int>] = [], alignment: PangoAlignment = PANGO_ALIGN_CENTER,
+         context: OpaquePointer) throws(RenderError) {
         layout = pango_layout_new(context)
         self.style = style
         self.width = width
@@ -41,9 +43,17 @@ final class TextBlock {
         pango_layout_set_text(layout, text, -1)
         pango_layout_set_alignment(layout, alignment)
         pango_layout_set_wrap(layout, style.wrap)
-        if style.letterSpacing > 0 {
+        if style.letterSpacing > 0 || !unbroken.isEmpty {
             let attributes = pango_attr_list_new()
-            pango_attr_list_insert(attributes, pango_attr_letter_spacing_new(Int32(style.letterSpacing * Self.scale)))
+            if style.letterSpacing > 0 {
+                pango_attr_list_insert(attributes, pango_attr_letter_spacing_new(Int32(style.letterSpacing * Self.scale)))
+            }
+            for range in unbroken {
+                let attribute = pango_attr_allow_breaks_new(0)!
+                attribute.pointee.start_index = UInt32(range.lowerBound)
+                attribute.pointee.end_index = UInt32(range.upperBound)
+                pango_attr_list_insert(attributes, attribute)
+            }
             pango_layout_set_attributes(layout, attributes)
             pango_attr_list_unref(attributes)
         }
@@ -67,8 +77,24 @@ final class TextBlock {
         }
         let unknown = pango_layout_get_unknown_glyphs_count(layout)
         guard unknown == 0 else {
-            throw RenderError("\(field): no font has \(unknown) of the characters in \"\(text)\"")
+            throw RenderError("\(field): no installed font can draw \(unknown) character(s) of \"\(text)\"")
         }
+    }
+
+    /// The UTF-8 ranges that join each hyphen to the character after it: a name breaks at
+    /// its spaces, never after the hyphen of a double-barrelled name (which text extraction
+    /// would read as a hyphenated word and join up without it).
+    static func hyphenJoins(_ text: String) -> [Range<Int>] {
+        var joins: [Range<Int>] = []
+        var offset = 0
+        var hyphenAt: Int?
+        for scalar in text.unicodeScalars {
+            let length = UTF8.width(scalar)
+            if let start = hyphenAt { joins.append(start..<(offset + length)) }
+            hyphenAt = ["-", "\u{2010}", "\u{2011}"].contains(scalar) ? offset : nil
+            offset += length
+        }
+        return joins
     }
 
     deinit { g_object_unref(UnsafeMutableRawPointer(layout)) }

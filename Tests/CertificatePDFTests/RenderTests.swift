@@ -152,28 +152,41 @@ import CertificatePDF
     }
 
     /// Prints the throughput of two threads rendering 200 certificates between them (a
-    /// figure to watch, not a timed test).
+    /// figure to watch, not a timed test), and the CPU time per render, which does not
+    /// depend on what else the machine runs at the time.
     @Test func throughputOfTwoThreads() async throws {
         let names = Fixtures.names
         let renders = 200, threads = 2
         let start = ContinuousClock.now
-        let failures = await withCheckedContinuation { (continuation: CheckedContinuation<Int, Never>) in
+        let (failures, cpuSeconds) = await withCheckedContinuation { (continuation: CheckedContinuation<(Int, Double), Never>) in
             Thread {
+                let failed = Atomic<Int>(0), cpuNanoseconds = Atomic<Int>(0)
                 // concurrentPerform runs its iterations on threads of its own (blocking this one).
-                let failed = Atomic<Int>(0)
                 DispatchQueue.concurrentPerform(iterations: threads) { thread in
+                    let cpuStart = threadCPUNanoseconds()
                     for index in stride(from: thread, to: renders, by: threads) {
                         let content = Fixtures.content(name: names[index % names.count], number: "CP-2026-\(index)")
                         if (try? CertificateRenderer.render(.standard, content)) == nil { failed.add(1, ordering: .relaxed) }
                     }
+                    cpuNanoseconds.add(threadCPUNanoseconds() - cpuStart, ordering: .relaxed)
                 }
-                continuation.resume(returning: failed.load(ordering: .relaxed))
+                continuation.resume(returning: (failed.load(ordering: .relaxed), Double(cpuNanoseconds.load(ordering: .relaxed)) / 1e9))
             }.start()
         }
         let elapsed = (ContinuousClock.now - start).components
         let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
         #expect(failures == 0)
+        let cpuPerRender = cpuSeconds / Double(renders)
         print("CertificatePDF: \(renders) renders on \(threads) threads in \(String(format: "%.2f", seconds)) s: "
-              + "\(String(format: "%.0f", Double(renders) / seconds)) renders/s")
+              + "\(String(format: "%.0f", Double(renders) / seconds)) renders/s; "
+              + "\(String(format: "%.1f", cpuPerRender * 1000)) ms CPU each, "
+              + "\(String(format: "%.0f", Double(threads) / cpuPerRender)) renders/s on \(threads) idle cores")
     }
+}
+
+/// CPU time the calling thread has used.
+func threadCPUNanoseconds() -> Int {
+    var time = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+    return time.tv_sec * 1_000_000_000 + time.tv_nsec
 }
