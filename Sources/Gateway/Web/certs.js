@@ -1,7 +1,7 @@
 // Certificates in the Records view: the Actions column's certificate buttons, the Upload Cert
 // popup, a record's history, issuing and sharing (one record or a batch).
 import { api, ApiError, uploadFile, streamNdjson } from './api.js';
-import { el, svg, timeEl, formatDate, formatNumber, EN_DASH } from './format.js';
+import { el, svg, timeEl, instantEl, formatDate, formatNumber, EN_DASH } from './format.js';
 
 const $ = (id) => document.getElementById(id);
 export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
@@ -10,7 +10,9 @@ const UPLOAD_TYPES = { pdf: 'application/pdf', png: 'image/png', jpg: 'image/jpe
 const STATE_TITLES = { current: 'Current', superseded: 'Superseded', replaced: 'Replaced', revoked: 'Revoked' };
 const KIND_TITLES = { internal: 'Internal', external: 'External' };
 const EMAIL_TITLES = { booker: 'the booker', delegate: 'the delegate', both: 'the booker and the delegate' };
-const ACTION_TITLES = { issue: 'Issued', upload: 'Uploaded', replace: 'Replaced', revoke: 'Revoked', share: 'Shared', unshare: 'Unshared', email: 'E-mailed', download: 'Downloaded' };
+// cert-store's audit actions (certificates.proto), as people say them.
+const ACTION_TITLES = { issued: 'Issued', uploaded: 'Uploaded', replaced: 'Replaced', revoked: 'Revoked', shared: 'Shared',
+  unshared: 'Unshared', downloaded: 'Downloaded', email_requested: 'E-mail requested' };
 
 // Small line icons (decorative: every button also has a visible label).
 const ICONS = {
@@ -450,8 +452,8 @@ export class CertActions {
     const audit = answer.audit || [];
     const auditList = audit.length
       ? el('ol', { class: 'audit-list', id: 'history-audit' }, audit.map((a) => el('li', {},
-        el('span', { class: 'audit-when' }, timeEl(a.at.slice(0, 16))),
-        el('span', { class: 'audit-what' }, el('strong', {}, ACTION_TITLES[a.action] || a.action),
+        el('span', { class: 'audit-when' }, instantEl(a.at)),
+        el('span', { class: 'audit-what' }, el('strong', {}, ACTION_TITLES[a.action] || a.action.replace(/_/g, ' ')),
           a.version ? ` version ${a.version}` : '', a.detail ? [' – ', el('span', { class: 'muted' }, a.detail)] : []),
         el('span', { class: 'audit-who muted' }, a.actor))))
       : el('p', { class: 'muted' }, 'Nothing recorded yet.');
@@ -471,7 +473,7 @@ export class CertActions {
       el('td', {}, KIND_TITLES[v.kind] || v.kind),
       el('td', {}, v.expiry_date ? timeEl(v.expiry_date) : el('span', { class: 'muted' }, 'Never')),
       el('td', {}, v.created_by || EN_DASH),
-      el('td', {}, v.created_at ? timeEl(v.created_at.slice(0, 16)) : EN_DASH),
+      el('td', {}, v.created_at ? instantEl(v.created_at) : EN_DASH),
       el('td', { class: 'file-cell' }, el('a', { href: fileUrl(record.record_id, v.number), download: '', class: 'link-download',
         'aria-label': `Download version ${v.number} (${v.file_name || v.media_type}, ${humanSize(v.size || 0)})` },
       icon('download'), ' ', v.file_name || 'Download', el('span', { class: 'muted' }, ` · ${humanSize(v.size || 0)}`))),

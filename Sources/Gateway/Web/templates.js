@@ -1,6 +1,6 @@
 // Certificate templates (admin): the list, an editor for one, placeholders as chips, a PDF preview.
 import { api, ApiError, fetchBlob } from './api.js';
-import { el, formatDate } from './format.js';
+import { el, instantEl } from './format.js';
 
 const $ = (id) => document.getElementById(id);
 const FIELDS = { name: 't-name', title: 't-title', body: 't-body', footer: 't-footer', signatory: 't-signatory',
@@ -111,7 +111,8 @@ export class TemplatesView {
     this.logo = t.logo_png_base64 || null;
     $('template-form').hidden = false;
     $('template-heading').textContent = t.name || t.template_id;
-    $('template-revision').textContent = `Revision ${t.revision}${t.updated_at ? ` · saved ${formatDate(t.updated_at.slice(0, 16))}` : ''}${t.updated_by ? ` by ${t.updated_by}` : ''}`;
+    $('template-revision').replaceChildren(`Revision ${t.revision}`, ...(t.updated_at ? [' · saved ', instantEl(t.updated_at)] : []),
+      t.updated_by ? ` by ${t.updated_by}` : '');
     for (const [key, id] of Object.entries(FIELDS)) {
       if (key === 'logo_png_base64') continue;
       const input = $(id);
