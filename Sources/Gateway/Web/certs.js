@@ -58,7 +58,23 @@ export class CertActions {
 
   get isAdmin() { return this.app.user && this.app.user.role === 'admin'; }
 
-  reload() { this.app.run(() => this.view.load(), $('records-error')); }
+  /**
+   * Reloads the table and stats bar. The rows are rebuilt, so keyboard focus goes back to the
+   * same action of the same record (or its row's first action) when `opener` was one of them.
+   */
+  reload(opener = null) {
+    const row = opener && opener.closest && opener.closest('tr[data-record-id]');
+    const again = row ? { id: row.dataset.recordId, action: opener.dataset.action } : null;
+    this.app.run(async () => {
+      await this.view.load();
+      if (!again) return;
+      const tr = document.querySelector(`#records-table tbody tr[data-record-id="${again.id}"]`);
+      const next = { share: 'unshare', unshare: 'share', issue: 'download' }[again.action] || again.action;
+      const target = tr && (tr.querySelector(`[data-action="${again.action}"]:not(:disabled), [data-action="${next}"]:not(:disabled)`) ||
+        tr.querySelector('.row-actions :is(a, button):not(:disabled)'));
+      if (target && (document.activeElement === document.body || !document.activeElement || !document.activeElement.isConnected)) target.focus();
+    }, $('records-error'));
+  }
 
   /** A 401 anywhere in here goes back to the log-in, like a view's load. */
   unauthenticated(e, dialog) {
@@ -187,7 +203,7 @@ export class CertActions {
     if (!done || !answer) return;
     const number = answer.certificate && answer.certificate.certificate_number;
     this.app.toast(`Certificate ${number || ''} issued for ${record.contact_name}.`.replace('  ', ' '));
-    this.reload();
+    this.reload(opener);
   }
 
   async share(record, shared, opener) {
@@ -197,7 +213,7 @@ export class CertActions {
       this.app.toast(shared
         ? `${record.contact_name}'s certificate is shared: the booker and org rep can download it.`
         : `${record.contact_name}'s certificate is no longer shared.`);
-      this.reload();
+      this.reload(opener);
     } catch (e) {
       if (this.unauthenticated(e)) return;
       opener.disabled = false;
@@ -325,8 +341,8 @@ export class CertActions {
         }
         this.app.toast(message, emailTo && !answer.email_request_id ? 'error' : 'success');
         dialog.dataset.emailRequestId = answer.email_request_id || '';
-        this.reload();
         opener.focus?.();
+        this.reload(opener);
       } catch (e) {
         busy = null;
         if (e && e.name === 'AbortError') return;
@@ -402,7 +418,7 @@ export class CertActions {
     $('history-title').textContent = `Certificate history – ${record.contact_name}`;
     $('history-who').textContent = `${record.course_name} · ${record.booking_id} · ${record.organisation}`;
     error.hidden = true;
-    const close = () => { dialog.close(); opener.focus?.(); if (this.historyChanged) this.reload(); };
+    const close = () => { dialog.close(); opener.focus?.(); if (this.historyChanged) this.reload(opener); };
     this.historyChanged = false;
     $('history-close').onclick = close;
     dialog.oncancel = (e) => { e.preventDefault(); close(); };
