@@ -20,6 +20,14 @@ WORK = pathlib.Path(tempfile.mkdtemp(prefix="certportal-e2e-files-"))
 TAKEN = set()  # records a test here has already given a certificate
 
 
+@pytest.fixture(autouse=True, scope="module")
+def certificate_endpoints(api):
+    """Skips (saying why) while the gateway has no certificate endpoints at all; any other answer is tested."""
+    status, body = api["admin"].call("GET", "/api/templates")
+    if status == 404 and "no such endpoint" in str(body):
+        pytest.skip("the gateway has no certificate endpoints yet (GET /api/templates: no such endpoint)")
+
+
 def year(config, **extra):
     return dict({"from": config["year_from"], "to": config["year_to"], "date_field": "completion"}, **extra)
 
