@@ -7,7 +7,7 @@ internal import Darwin
 
 /// Opens a PDF with qpdf and checks it the way `qpdf --check` does: the whole file is read and
 /// written out to nowhere with every stream decoded and the pages' content streams tokenised,
-/// and every page's content fetched. Any error
+/// and every page's content fetched and parsed (`ContentStreamSyntax`). Any error
 /// or warning (qpdf warns when it had to repair damage) refuses the file. One `qpdf_data` per
 /// call, so checks can run on many threads at once.
 enum PDFCheck {
@@ -49,9 +49,13 @@ enum PDFCheck {
             var content: UnsafeMutablePointer<UInt8>?
             var length = 0
             let code = qpdf_oh_get_page_content_data(qpdf, page, &content, &length)
+            let bytes = content.map { Array(UnsafeBufferPointer(start: $0, count: length)) } ?? []
             free(content)
             if code & cqpdf_errors() != 0 || qpdf_has_error(qpdf) != 0 {
                 return damaged(lastErrorText(qpdf), page: index + 1)
+            }
+            if let problem = ContentStreamSyntax.problem(in: bytes) {
+                return FileRefusal(reason: "the PDF is damaged: page \(index + 1)'s content has \(problem)")
             }
             if let warning = firstWarning(qpdf) { return damaged(warning.reason, page: index + 1) }
             qpdf_oh_release_all(qpdf)

@@ -165,6 +165,32 @@ import Testing
         #expect(refusal(cut)?.hasPrefix("the PDF is damaged: ") == true, "\(refusal(cut) ?? "accepted")")
     }
 
+    /// Page contents judged as `qpdf --check` judges them (it parses every page's content stream).
+    @Test(arguments: [
+        ("BT /F1 24 Tf 72 720 Td [(Certi) -20 (ficate)] TJ ET", true),
+        ("q 1 0 0 1 0 0 cm BI /W 2 /H 1 /BPC 8 /CS /G ID \u{0}\u{1} EI Q", true),
+        ("/Span << /ActualText (Zo\\353 \\(x\\)) /Nested << /A [1 2.5 -3] >> >> BDC EMC % a comment ]\n", true),
+        ("BT /F1 12 Tf <5a6F 65> Tj (a (nested) string) Tj ET", true),
+        ("BT /F1 24 Tf 72 720 Td (x) Tj ET ]", false),
+        ("BT /F1 24 Tf 72 720 Td (x) Tj ET >>", false),
+        ("BT /F1 24 Tf [ (x) Tj ET", false),
+        ("BT /F1 24 Tf << /A 1 (x) Tj ET", false),
+        ("BT <4142 Tj ET", false),
+        ("BT /F1 24 Tf 72 720 Td (x) Tj ET } {", false),
+        ("q BI /W 1 /H 1 /BPC 8 /CS /G ID \u{FF} Q", false),
+        ("BT /F1 24 Tf 72 720 Td (Certificate of completion Tj ET", false),
+    ])
+    func judgesPageContentLikeQPDF(content: String, valid: Bool) throws {
+        let pdf = Fixtures.pdf(content: content)
+        #expect(try Fixtures.qpdfCheck(pdf) == 0 ? valid : !valid, "qpdf --check disagrees with the fixture")
+        let reason = refusal(pdf)
+        if valid {
+            #expect(reason == nil)
+        } else {
+            #expect(reason?.hasPrefix("the PDF is damaged: ") == true, "\(reason ?? "accepted")")
+        }
+    }
+
     @Test func refusesAnEncryptedPDFAsSuch() throws {
         let pdf = try Fixtures.encrypted(Fixtures.pdf())
         #expect(try Fixtures.qpdfCheck(pdf) != 0)
