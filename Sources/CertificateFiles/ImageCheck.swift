@@ -41,7 +41,14 @@ enum ImageCheck {
         case Int(CJPEG_OK.rawValue): return
         case Int(CJPEG_TRUNCATED.rawValue): throw FileRefusal(reason: "the file is a JPEG that ends early (truncated)")
         case Int(CJPEG_TOO_LARGE.rawValue): throw tooLarge(.jpeg, width: width, height: height)
-        default: throw FileRefusal(reason: "the JPEG is damaged: \(text(message))")
+        default:
+            let reason = text(message)
+            // libjpeg's words when max_memory_to_use runs out (it has no backing store here).
+            if reason.contains("Backing store not supported") || reason.contains("Insufficient memory") {
+                throw FileRefusal(reason: "the JPEG is \(grouped(Int(width))) × \(grouped(Int(height))) pixels, "
+                    + "too large to decode in \(maxJPEGMemory / (1024 * 1024)) MB")
+            }
+            throw FileRefusal(reason: "the JPEG is damaged: \(reason)")
         }
     }
 

@@ -135,6 +135,14 @@ import Testing
         #expect(refusal(jpeg) == "the JPEG is 30,000 × 60,000 pixels; the limit is 20,000 × 20,000")
     }
 
+    @Test func refusesAProgressiveJPEGTooLargeToDecodeInBoundedMemory() throws {
+        var jpeg = try Fixtures.image("jpg", options: ["-interlace", "JPEG"])
+        // The progressive frame header, FF C2: a whole-image buffer of 20,000 × 20,000 × 3 coefficients.
+        let frame = try #require((0..<jpeg.count - 1).first { jpeg[$0] == 0xFF && jpeg[$0 + 1] == 0xC2 })
+        jpeg.replaceSubrange(frame + 5..<frame + 9, with: [0x4E, 0x20, 0x4E, 0x20])
+        #expect(refusal(jpeg) == "the JPEG is 20,000 × 20,000 pixels, too large to decode in 512 MB")
+    }
+
     // MARK: Refused PDFs
 
     @Test func refusesAPDFWithABrokenCrossReferenceTable() throws {
@@ -189,6 +197,13 @@ import Testing
         } else {
             #expect(reason?.hasPrefix("the PDF is damaged: ") == true, "\(reason ?? "accepted")")
         }
+    }
+
+    @Test func acceptsAPDFEncryptedWithAnOwnerPasswordOnly() throws {
+        // Anyone can open it (the user password is empty); qpdf --check accepts it too.
+        let pdf = try Fixtures.encrypted(Fixtures.pdf(), userPassword: "")
+        #expect(try Fixtures.qpdfCheck(pdf) == 0)
+        #expect(try CertificateFileCheck.inspect(pdf) == .pdf)
     }
 
     @Test func refusesAnEncryptedPDFAsSuch() throws {
