@@ -21,6 +21,7 @@ let package = Package(
         .executable(name: "catalog-service", targets: ["catalog-service"]),
         .executable(name: "stats-service", targets: ["stats-service"]),
         .executable(name: "gateway", targets: ["gateway"]),
+        .executable(name: "cert-store", targets: ["cert-store"]),
     ],
     targets: [
         // MARK: C libraries from Debian (module maps and shims only)
@@ -56,6 +57,8 @@ let package = Package(
         .target(name: "PortalCommands", dependencies: ["Flags", "RPC", "Messages", "Storage", "ServiceRuntime", "DemoData", "Records"], swiftSettings: swiftSettings),
         .target(name: "Stats", dependencies: ["ChangeFeed", "RPC", "Storage", "Messages", "Records"], swiftSettings: swiftSettings),
         .target(name: "Catalog", dependencies: ["ChangeFeed", "RPC", "Storage", "Messages", "Records", "CSV", "Sodium"], swiftSettings: swiftSettings),
+        .target(name: "CertStore", dependencies: ["ChangeFeed", "RPC", "Storage", "Messages", "Records", "Sodium", "CertificatePDF", "CertificateFiles"],
+                swiftSettings: swiftSettings),
         .target(name: "Flags", swiftSettings: swiftSettings),
         .target(name: "CSV", swiftSettings: swiftSettings),
         .target(name: "DemoData", dependencies: ["CSV", "Records"], swiftSettings: swiftSettings),
@@ -70,11 +73,12 @@ let package = Package(
         .executableTarget(name: "rpc-interop-server", dependencies: ["Interop", "RPC", "Flags"], swiftSettings: swiftSettings),
         .executableTarget(name: "catalog-service", dependencies: ["Catalog", "ChangeFeed", "ServiceRuntime"], swiftSettings: swiftSettings),
         .executableTarget(name: "stats-service", dependencies: ["Stats", "Records", "ServiceRuntime"], swiftSettings: swiftSettings),
+        .executableTarget(name: "cert-store", dependencies: ["CertStore", "ChangeFeed", "ServiceRuntime", "Records"], swiftSettings: swiftSettings),
         .executableTarget(name: "gateway", dependencies: ["Gateway", "ServiceRuntime"], swiftSettings: swiftSettings),
         .executableTarget(name: "certportal", dependencies: ["PortalCommands", "LoadTest", "RPC", "Messages", "Flags"], swiftSettings: swiftSettings),
 
         // MARK: Tests (mirroring Sources/)
-        .testTarget(name: "MessagesTests", dependencies: ["Messages"], swiftSettings: swiftSettings),
+        .testTarget(name: "MessagesTests", dependencies: ["Messages", "RPCTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "DeflateTests", dependencies: ["Deflate"], swiftSettings: swiftSettings),
         .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: swiftSettings),
         .testTarget(name: "RPCTests", dependencies: ["RPC", "Messages", "Deflate", "Interop", "RPCTesting"], swiftSettings: swiftSettings),
@@ -92,7 +96,8 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "RPCTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTPServer", "RPC", "RPCTesting", "Messages", "Records"], swiftSettings: swiftSettings),
         .testTarget(name: "PortalCommandsTests", dependencies: ["PortalCommands", "RPC", "RPCTesting", "Messages"], swiftSettings: swiftSettings),
-        .testTarget(name: "CertificateFilesTests", dependencies: ["CertificateFiles"], swiftSettings: swiftSettings),
+        .testTarget(name: "CertificateFilesTests", dependencies: ["CertificateFiles", "RPCTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "CertStoreTests", dependencies: ["CertStore", "ChangeFeed", "Storage", "Messages", "RPC", "RPCTesting", "Records"], swiftSettings: swiftSettings),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "ChangeFeed", "Storage", "Messages", "RPC", "Sodium"], swiftSettings: swiftSettings),
     ]
 )

@@ -15,7 +15,7 @@ internal import Foundation
 /// `CERTPORTAL_PROVIDER_COLOUR`, `CERTPORTAL_PROVIDER_LOGO` (a PNG, JPEG or SVG file).
 public enum GatewayCommand {
     public static func run() async -> Never {
-        let command = ServiceCommand(name: "gateway", ownFlags: ["--catalog", "--stats", "--web"], booleanFlags: ["--secure-cookies"])
+        let command = ServiceCommand(name: "gateway", ownFlags: ["--catalog", "--stats", "--certificates", "--web"], booleanFlags: ["--secure-cookies"])
         let environment = ProcessInfo.processInfo.environment
         guard let catalog = command.client("--catalog", compressed: false) else {
             ServiceCommand.exit(command.name, "--catalog HOST:PORT is required (catalog-service's address)", status: 2)

@@ -1,6 +1,7 @@
 import CertificateFiles
 import Foundation
 import Testing
+import RPCTesting
 
 /// Real files made at test time by independent tools (ImageMagick's convert, qpdf), and the
 /// verdicts of those tools, so each fixture is judged by someone other than the code under test.
@@ -23,57 +24,50 @@ enum Fixtures {
 
     /// Runs a tool to the end; its exit status.
     @discardableResult
-    static func run(_ tool: String, _ arguments: [String]) throws -> Int32 {
+    static func run(_ tool: String, _ arguments: [String]) async throws -> Int32 {
         guard FileManager.default.isExecutableFile(atPath: tool) else {
             throw ToolFailure(description: "\(tool) is missing: run scripts/install-deps")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
+        return try await runTool(tool, arguments).status
     }
 
     /// An image made by convert: `format` is "png" or "jpg"; `options` go before the output name.
-    static func image(_ format: String, width: Int = 320, height: Int = 200, options: [String] = []) throws -> [UInt8] {
+    static func image(_ format: String, width: Int = 320, height: Int = 200, options: [String] = []) async throws -> [UInt8] {
         let dir = try folder()
         defer { try? FileManager.default.removeItem(at: dir) }
         let output = dir.appendingPathComponent("certificate.\(format)").path
-        let status = try run(convert, ["-size", "\(width)x\(height)", "gradient:navy-gold",
+        let status = try await run(convert, ["-size", "\(width)x\(height)", "gradient:navy-gold",
                                        "-fill", "white", "-draw", "rectangle 20,20 120,60"] + options + ["\(format):\(output)"])
         guard status == 0 else { throw ToolFailure(description: "convert exited \(status)") }
         return try Array(Data(contentsOf: URL(fileURLWithPath: output)))
     }
 
     /// Whether convert reads the file without an error or warning.
-    static func convertAccepts(_ bytes: [UInt8], as format: String) throws -> Bool {
+    static func convertAccepts(_ bytes: [UInt8], as format: String) async throws -> Bool {
         let dir = try folder()
         defer { try? FileManager.default.removeItem(at: dir) }
         let input = dir.appendingPathComponent("input.\(format)")
         try Data(bytes).write(to: input)
-        return try run(convert, ["-regard-warnings", "\(format):\(input.path)", "null:"]) == 0
+        return try await run(convert, ["-regard-warnings", "\(format):\(input.path)", "null:"]) == 0
     }
 
     /// `qpdf --check`'s exit status: 0 clean, 2 errors, 3 warnings.
-    static func qpdfCheck(_ bytes: [UInt8]) throws -> Int32 {
+    static func qpdfCheck(_ bytes: [UInt8]) async throws -> Int32 {
         let dir = try folder()
         defer { try? FileManager.default.removeItem(at: dir) }
         let input = dir.appendingPathComponent("input.pdf")
         try Data(bytes).write(to: input)
-        return try run(qpdf, ["--check", input.path])
+        return try await run(qpdf, ["--check", input.path])
     }
 
     /// `pdf` encrypted by qpdf with AES-256 and a user password (needed to open it).
-    static func encrypted(_ pdf: [UInt8], userPassword: String = "secret") throws -> [UInt8] {
+    static func encrypted(_ pdf: [UInt8], userPassword: String = "secret") async throws -> [UInt8] {
         let dir = try folder()
         defer { try? FileManager.default.removeItem(at: dir) }
         let input = dir.appendingPathComponent("input.pdf")
         let output = dir.appendingPathComponent("output.pdf")
         try Data(pdf).write(to: input)
-        let status = try run(qpdf, ["--encrypt", userPassword, "owner-secret", "256", "--", input.path, output.path])
+        let status = try await run(qpdf, ["--encrypt", userPassword, "owner-secret", "256", "--", input.path, output.path])
         guard status == 0 else { throw ToolFailure(description: "qpdf --encrypt exited \(status)") }
         return try Array(Data(contentsOf: output))
     }
