@@ -492,7 +492,8 @@ export class CertActions {
       el('td', {}, v.created_at ? instantEl(v.created_at) : EN_DASH),
       el('td', { class: 'file-cell' }, el('a', { href: fileUrl(record.record_id, v.number), download: '', class: 'link-download',
         'aria-label': `Download version ${v.number} (${v.file_name || v.media_type}, ${humanSize(v.size || 0)})` },
-      icon('download'), ' ', v.file_name || 'Download', el('span', { class: 'muted' }, ` · ${humanSize(v.size || 0)}`))),
+      icon('download'), el('span', {}, v.file_name || 'Download')),
+      el('span', { class: 'file-size muted' }, `${(v.media_type || '').replace(/^.*\//, '').toUpperCase()} · ${humanSize(v.size || 0)}`)),
       revokeBox);
     if (v.state !== 'revoked' && v.state !== 'replaced') {
       revokeBox.append(el('button', { type: 'button', class: 'btn btn-small btn-danger-quiet', dataset: { revoke: String(v.number) },
