@@ -61,6 +61,16 @@ def take_pending(api, config, role="admin", **query):
     pytest.fail("the demo data has no pending record left")
 
 
+def take_certified(api, config):
+    """A record holding a current certificate (the demo issues many) that no other test here has used."""
+    for status in ("certified", "expiring"):
+        for r in api["admin"].all_records(**year(config, status=status)):
+            if r["has_certificate"] and r["record_id"] not in TAKEN and r["booker_id"] != BOOKER:
+                TAKEN.add(r["record_id"])
+                return r
+    pytest.fail("the demo data has no certified record left")
+
+
 def year_stats(api, config):
     return {k: api["admin"].get("/api/records", **year(config), page_size=25)["summary"][k] for k in COUNTED}
 
@@ -221,9 +231,8 @@ def test_a_text_file_named_pdf_is_refused_in_the_popup(page, api, config):
 
 
 def test_download_arrives_in_the_browser(page, api, config):
-    record = take_pending(api, config)
+    record = take_certified(api, config)
     rid = record["record_id"]
-    api["admin"].post(f"/api/records/{rid}/certificate/issue", {"share": False})
     page.login("admin")
     page.show(q=record["booking_id"])
     link = page.row_action(rid, "download")
@@ -288,9 +297,9 @@ def test_shared_certificates_are_the_only_ones_bookers_download(page, api, confi
 
 
 def test_history_lists_versions_and_revoke_makes_it_pending(page, api, config):
-    record = take_pending(api, config)
+    record = take_certified(api, config)
     rid = record["record_id"]
-    api["admin"].post(f"/api/records/{rid}/certificate/issue", {"share": False})
+    assert [v["state"] for v in api["admin"].get(f"/api/records/{rid}/certificate")["versions"]] == ["current"]
     status, _, body = api["admin"].raw("POST", f"/api/records/{rid}/certificate/upload", query={"file_name": "refresher.png"},
                                        data=png(), headers={"Content-Type": "image/png"})
     assert status == 200, body
@@ -322,7 +331,13 @@ def test_history_lists_versions_and_revoke_makes_it_pending(page, api, config):
     assert "issued with the wrong name" in page.d.find_element(By.ID, "history-content").text
     page.act(lambda: page.click("#history-close"))
     cert = api["admin"].get(f"/api/records/{rid}/certificate")
-    assert {v["number"]: v["state"] for v in cert["versions"]}[2] == "revoked"
+    assert {v["number"]: v["state"] for v in cert["versions"]} == {1: "current", 2: "revoked"}
+    # With every version revoked the record is Pending again, and the table says so at once.
+    api["admin"].post(f"/api/records/{rid}/certificate/revoke", {"version": 1, "reason": "course re-run"})
+    assert api["admin"].get(f"/api/records/{rid}")["status"] == "pending"
+    page.show(q=record["booking_id"])
+    assert {r["record_id"]: r for r in page.rows()}[rid]["_status"] == "pending"
+    assert page.row_action(rid, "issue") is not None
 
 
 def test_batch_issue_with_live_progress_then_batch_share(page, api, config):
@@ -392,9 +407,8 @@ def test_batch_issue_refuses_what_is_not_pending(api, config):
 
 
 def test_verification_page_shows_holder_and_valid(page, api, config):
-    record = take_pending(api, config)
+    record = take_certified(api, config)
     rid = record["record_id"]
-    api["admin"].post(f"/api/records/{rid}/certificate/issue", {"share": False})
     cert = api["admin"].get(f"/api/records/{rid}/certificate")
     code = cert["verification_code"]
     assert code and cert["verification_url"].endswith(f"/verify/{code}")
