@@ -73,6 +73,12 @@ function codeForStatus(status) {
     429: 'resource_exhausted', 502: 'unavailable', 503: 'unavailable', 504: 'unavailable' })[status] || 'unknown';
 }
 
+/** An error's message for showing next to its field: without a leading "field: " the field already names. */
+export function fieldMessage(e) {
+  const message = (e && e.message) || '';
+  return e && e.field && message.startsWith(`${e.field}: `) ? message.slice(e.field.length + 2) : message;
+}
+
 /** The session's CSRF header, for requests made without api() (uploads, streamed answers). */
 export function csrfHeaders() { return csrfToken ? { 'X-CSRF-Token': csrfToken } : {}; }
 

@@ -1,6 +1,6 @@
 // Certificates in the Records view: the Actions column's certificate buttons, the Upload Cert
 // popup, a record's history, issuing and sharing (one record or a batch).
-import { api, ApiError, uploadFile, streamNdjson } from './api.js';
+import { api, ApiError, uploadFile, streamNdjson, fieldMessage } from './api.js';
 import { el, svg, timeEl, instantEl, formatDate, formatNumber, EN_DASH } from './format.js';
 
 const $ = (id) => document.getElementById(id);
@@ -261,10 +261,6 @@ export class CertActions {
     modeReplace.disabled = true;
     replaceSelect.disabled = true;
     const loadVersions = async () => {
-      if (!record.has_certificate && !record.certificate_updated) {
-        replaceSelect.append(el('option', { value: '' }, 'No certificate yet'));
-        return;
-      }
       try {
         const cert = await api('GET', `/api/records/${record.record_id}/certificate`);
         const versions = (cert.versions || []).filter((v) => v.state !== 'replaced');
@@ -349,9 +345,9 @@ export class CertActions {
         if (this.unauthenticated(e, dialog)) return;
         progress.hidden = true;
         setBusy(false);
-        if (e instanceof ApiError && e.status === 413) this.showUploadError('file', e.message || 'The file is over 20 MB.');
+        if (e instanceof ApiError && e.status === 413) this.showUploadError('file', fieldMessage(e) || 'The file is over 20 MB.');
         else if (e instanceof ApiError && (e.field === 'file' || e.field === 'expiry_date' || e.field === 'replace_version')) {
-          this.showUploadError(e.field === 'replace_version' ? 'replace' : e.field, e.message);
+          this.showUploadError(e.field === 'replace_version' ? 'replace' : e.field, fieldMessage(e));
         } else this.showUploadError(null, errorText(e, 'The certificate could not be uploaded'));
       }
     };

@@ -1,5 +1,5 @@
 // Certificate templates (admin): the list, an editor for one, placeholders as chips, a PDF preview.
-import { api, ApiError, fetchBlob } from './api.js';
+import { api, ApiError, fetchBlob, fieldMessage } from './api.js';
 import { el, instantEl } from './format.js';
 
 const $ = (id) => document.getElementById(id);
@@ -276,7 +276,7 @@ export class TemplatesView {
       if (e instanceof ApiError && e.code === 'unauthenticated') { this.app.run(() => Promise.reject(e)); return; }
       button.disabled = false;
       if (e instanceof ApiError && e.field && FIELDS[e.field]) {
-        this.fieldError(e.field, e.message);
+        this.fieldError(e.field, fieldMessage(e));
         $(FIELDS[e.field]).focus();
       } else {
         this.fieldError(null, e instanceof ApiError && e.unavailable
@@ -314,7 +314,7 @@ export class TemplatesView {
       box.scrollIntoView({ block: 'nearest' });
     } catch (e) {
       if (e instanceof ApiError && e.code === 'unauthenticated') { this.app.run(() => Promise.reject(e)); return; }
-      if (e instanceof ApiError && e.field && FIELDS[e.field]) this.fieldError(e.field, e.message);
+      if (e instanceof ApiError && e.field && FIELDS[e.field]) this.fieldError(e.field, fieldMessage(e));
       else this.fieldError(null, e instanceof ApiError && e.unavailable ? 'The preview could not be made: the service is not reachable right now.' : `The preview could not be made: ${e.message}`);
     } finally {
       button.disabled = false;
