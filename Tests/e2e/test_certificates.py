@@ -53,11 +53,12 @@ def pending_records(api, config, role="admin", **query):
 
 
 def take_pending(api, config, role="admin", **query):
-    """A pending record no other test here has used yet."""
+    """A pending record with no certificate versions at all that no other test here has used yet."""
     for r in pending_records(api, config, role, **query):
         if r["record_id"] not in TAKEN and (role != "admin" or r["booker_id"] != BOOKER):  # the booker's are for the sharing test
             TAKEN.add(r["record_id"])
-            return r
+            if api["admin"].call("GET", f"/api/records/{r['record_id']}/certificate")[0] == 404:  # not one with revoked versions
+                return r
     pytest.fail("the demo data has no pending record left")
 
 
@@ -75,7 +76,7 @@ def year_stats(api, config):
     return {k: api["admin"].get("/api/records", **year(config), page_size=25)["summary"][k] for k in COUNTED}
 
 
-def upload_through_popup(page, record, path, *, replace=None, email_to=None, share=False):
+def upload_through_popup(page, record, path, *, replace=None, email_to=None, share=False, screenshot=None):
     """Opens the Upload Cert popup of the record's row, fills it and uploads; answers the toast's text."""
     page.row_action(record["record_id"], "upload").click()
     page.wait(lambda: page.dialog_open("upload-dialog"), message="upload popup")
@@ -94,6 +95,8 @@ def upload_through_popup(page, record, path, *, replace=None, email_to=None, sha
         page.click("#upload-submit-email")
         assert page.visible("upload-email"), "Upload Cert & Send Email asks whom to send it to"
         page.click(f'#upload-email input[value="{email_to}"]')
+        if screenshot:
+            page.screenshot(screenshot)
         page.act(lambda: page.click("#upload-submit-email"))
     else:
         page.act(lambda: page.click("#upload-submit"))
@@ -187,7 +190,7 @@ def test_upload_a_png_then_replace_it_then_upload_and_email(page, api, config):
 
     # Upload Cert & Send Email: the e-mail is queued.
     versions = len(cert["versions"])
-    message = upload_through_popup(page, record, third, email_to="both")
+    message = upload_through_popup(page, record, third, email_to="both", screenshot="upload-popup-email")
     assert "queued" in message
     assert page.js("return document.getElementById('upload-dialog').dataset.emailRequestId")
     cert = api["admin"].get(f"/api/records/{rid}/certificate")
