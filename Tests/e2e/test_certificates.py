@@ -114,7 +114,7 @@ def test_admin_issues_a_certificate_from_the_actions_column(page, api, config):
     shown = page.stats()
     button = page.row_action(record["record_id"], "issue")
     assert button is not None and button.is_enabled()
-    assert button.get_attribute("aria-label").startswith("Issue a certificate – ")
+    assert button.get_attribute("aria-label") == f"Issue – {record['contact_name']}, {record['course_name']}"
     button.click()
     page.wait(lambda: page.dialog_open("confirm-dialog"), message="confirmation")
     assert record["contact_name"] in page.d.find_element(By.ID, "confirm-text").text
@@ -478,3 +478,33 @@ def test_templates_editor(page, api):
     # Put the title back for the other tests' certificates.
     api["admin"].call("PUT", f"/api/templates/{template['template_id']}", body=dict(saved, title=template["title"]))
     assert not page.console_errors()
+
+
+def test_actions_work_from_the_keyboard_and_are_named(page, api, config):
+    from selenium.webdriver.common.keys import Keys
+    record = next(r for r in api["admin"].get("/api/records", **year(config, status="certified"), page_size=25)["records"]
+                  if r["has_certificate"])
+    page.login("admin")
+    page.show(q=record["booking_id"])
+    controls = page.d.find_elements(By.CSS_SELECTOR, f'#records-table tbody tr[data-record-id="{record["record_id"]}"] .row-actions [data-action]')
+    assert [c.get_attribute("data-action") for c in controls][:2] == ["download", "upload"]
+    for c in controls:
+        label, name = c.text.strip(), c.get_attribute("aria-label")
+        assert label and name.startswith(label.split()[0]), (label, name)  # the visible label is in the accessible name
+        assert record["contact_name"] in name
+    upload = page.row_action(record["record_id"], "upload")
+    page.js("arguments[0].focus()", upload)
+    upload.send_keys(Keys.ENTER)
+    page.wait(lambda: page.dialog_open("upload-dialog"), message="popup opened by Enter")
+    assert page.js("return document.activeElement.id") == "upload-file"
+    page.js("document.activeElement.blur()")
+    page.d.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+    page.wait(lambda: not page.dialog_open("upload-dialog"), message="Escape closes the popup")
+    assert page.js("return document.activeElement.dataset.action") == "upload", "focus back on the button that opened it"
+    history = page.row_action(record["record_id"], "history")
+    page.js("arguments[0].focus()", history)
+    history.send_keys(Keys.ENTER)
+    page.wait(lambda: page.dialog_open("history-dialog"), message="history by Enter")
+    page.d.switch_to.active_element.send_keys(Keys.ESCAPE)
+    page.wait(lambda: not page.dialog_open("history-dialog"), message="Escape closes the history")
+    assert page.js("return document.activeElement.dataset.action") == "history"

@@ -86,11 +86,12 @@ export class CertActions {
 
   // MARK: the Actions column
 
-  button(action, label, iconName, record, { disabled = false, title = null, pressed = null, extraLabel = null } = {}) {
+  button(action, label, iconName, record, { disabled = false, title = null, pressed = null, extraLabel = null } = {}) { // extraLabel: a longer description, as the tooltip
     return el('button', {
-      type: 'button', class: 'btn btn-small btn-action', dataset: { action }, disabled, title,
+      type: 'button', class: 'btn btn-small btn-action', dataset: { action }, disabled,
       'aria-pressed': pressed === null ? null : String(pressed),
-      'aria-label': `${extraLabel || label} – ${recordName(record)}`,
+      // The accessible name starts with the visible label (what speech users say); the title says more.
+      'aria-label': `${label} – ${recordName(record)}`, title: title || extraLabel,
     }, icon(iconName), el('span', { class: 'btn-label' }, label));
   }
 
