@@ -159,11 +159,24 @@ func accessHandler(_ context: UnsafeMutableRawPointer?, _ connection: OpaquePoin
 }
 
 private func queue(_ response: HTTPResponse, on connection: OpaquePointer) -> MHD_Result {
-    let body = response.body
-    let mhdResponse = body.withUnsafeBytes { bytes in
-        MHD_create_response_from_buffer(bytes.count, UnsafeMutableRawPointer(mutating: bytes.baseAddress), cp_mhd_must_copy())
+    let created: OpaquePointer?
+    if let stream = response.stream {
+        // libmicrohttpd owns one retain of the pipe until its free callback.
+        let pipe = BodyPipe()
+        let context = Unmanaged.passRetained(pipe)
+        created = MHD_create_response_from_callback(stream.size ?? cp_mhd_size_unknown(), 32 * 1024, readBody, context.toOpaque(), freeBody)
+        if created == nil {
+            pipe.close()
+            context.release()
+        } else {
+            pipe.start(stream)
+        }
+    } else {
+        created = response.body.withUnsafeBytes { bytes in
+            MHD_create_response_from_buffer(bytes.count, UnsafeMutableRawPointer(mutating: bytes.baseAddress), cp_mhd_must_copy())
+        }
     }
-    guard let mhdResponse else { return .NO }
+    guard let mhdResponse = created else { return .NO }
     defer { MHD_destroy_response(mhdResponse) }
     for (name, value) in response.headers {
         _ = MHD_add_response_header(mhdResponse, name, value)
