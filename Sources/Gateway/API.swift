@@ -140,6 +140,9 @@ enum API {
         },
     ]
 
+    /// Every endpoint: these and the certificates' (CertificateAPI.swift).
+    static let allRoutes = routes + certificateRoutes
+
     static func ref(_ name: String) -> JSON { ["$ref": .string("#/components/schemas/\(name)")] }
 
     /// The records filter from the query; stats-service checks the values and names the
@@ -161,7 +164,8 @@ enum API {
 
     /// A misspelt filter must not silently widen the answer: unknown arguments are refused.
     static func rejectUnknownArguments(_ call: Call) throws(APIError) {
-        guard let route = routes.first(where: { $0.method == "GET" && $0.match(call.request.path.split(separator: "/")) != nil }) else { return }
+        let method = call.request.method == "HEAD" ? "GET" : call.request.method
+        guard let route = allRoutes.first(where: { $0.method == method && $0.match(call.request.path.split(separator: "/")) != nil }) else { return }
         let known = Set(route.parameters.filter { $0.place == .query }.map(\.name))
         if let unknown = call.request.query.first(where: { !known.contains($0.name) }) {
             throw APIError.invalid(String(unknown.name.prefix(40)), "unknown parameter; this endpoint takes \(known.sorted().joined(separator: ", "))")
@@ -197,7 +201,7 @@ extension Gateway {
 
     /// Each service's health check, in parallel, each within a second.
     func health(_ call: Call) async -> JSON {
-        let services: [(String, RPCClient)] = [("catalog-service", catalog), ("stats-service", stats)]
+        let services: [(String, RPCClient)] = [("catalog-service", catalog), ("stats-service", stats), ("cert-store", certificates)]
         let states = await withTaskGroup(of: (String, Bool).self) { group in
             for (name, client) in services {
                 group.addTask {
