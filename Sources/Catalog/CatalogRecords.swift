@@ -27,6 +27,7 @@ enum CatalogRecords {
             record.result = row.string(at: 16) ?? ""
             record.outstanding = row.string(at: 17) ?? ""
             record.bookingUrl = row.string(at: 18) ?? ""
+            record.templateId = row.string(at: 19) ?? ""
             return record
         }
     }

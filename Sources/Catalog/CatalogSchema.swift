@@ -73,7 +73,7 @@ public enum CatalogSchema {
     static let snapshotSelect = """
         SELECT a.id, a.booking_id, b.organisation_id, o.name, b.booker_id, k.name, k.email,
                a.contact_id, c.name, c.email, s.course_id, u.name, u.validity_months,
-               a.schedule_id, s.start, s.end, a.result, b.outstanding, u.booking_url
+               a.schedule_id, s.start, s.end, a.result, b.outstanding, u.booking_url, u.template_id
         FROM attendees a
         JOIN bookings b ON b.id = a.booking_id
         JOIN organisations o ON o.id = b.organisation_id

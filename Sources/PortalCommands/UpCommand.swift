@@ -26,11 +26,15 @@ public enum UpCommand {
     /// `certportal` is skipped with a warning.
     static func services(_ ports: LoopbackPorts, sessionKey: String) throws -> [ServiceSpec] {
         let catalog = try ports.address("catalog-service")
+        let certificates = try ports.address("cert-store")
         let stats = try ports.address("stats-service")
+        let gateway = try ports.address("gateway")
         return [
             ServiceSpec(name: "catalog-service", arguments: [], health: .rpc),
-            ServiceSpec(name: "stats-service", arguments: ["--catalog", catalog], health: .rpc),
-            ServiceSpec(name: "gateway", arguments: ["--catalog", catalog, "--stats", stats],
+            // QR codes on certificates point at the gateway's verification page.
+            ServiceSpec(name: "cert-store", arguments: ["--catalog", catalog, "--public-url", "http://\(gateway)"], health: .rpc),
+            ServiceSpec(name: "stats-service", arguments: ["--catalog", catalog, "--certificates", certificates], health: .rpc),
+            ServiceSpec(name: "gateway", arguments: ["--catalog", catalog, "--stats", stats, "--certificates", certificates],
                         environment: ["CERTPORTAL_SESSION_KEY": sessionKey], health: .http(path: "/api/health")),
         ]
     }
@@ -116,12 +120,18 @@ public enum UpCommand {
 
         var addresses: [(String, String)] = []
         do {
+            var demoSeq: UInt64 = 0
             for (spec, executable, _) in specs {
                 let address = try await supervisor.start(spec, executable: executable)
                 addresses.append((spec.name, address))
                 say("\(spec.name) is up on \(address)")
                 if spec.name == "catalog-service", arguments.flag("--demo") {
-                    try await loadDemo(portal, address: address, meshToken: meshToken, today: today)
+                    demoSeq = try await loadDemo(portal, address: address, meshToken: meshToken, today: today)
+                }
+                if spec.name == "stats-service", arguments.flag("--demo"),
+                   let certificates = addresses.first(where: { $0.0 == "cert-store" })?.1 {
+                    try await DemoCertificates.issue(stats: try portal.catalogAddress(address), certificates: try portal.catalogAddress(certificates),
+                                                     meshToken: meshToken, catalogSeq: demoSeq)
                 }
             }
         } catch where supervisor.isStopping {
@@ -154,8 +164,8 @@ public enum UpCommand {
     }
 
     /// The 500-record demo data set around `today`, imported through catalog-service (a
-    /// re-run changes nothing), and the demo logins.
-    private static func loadDemo(_ portal: RunningPortal, address: String, meshToken: String, today: CalendarDate) async throws {
+    /// re-run changes nothing), and the demo logins. Returns the catalog feed's position.
+    private static func loadDemo(_ portal: RunningPortal, address: String, meshToken: String, today: CalendarDate) async throws -> UInt64 {
         say("demo: generating 500 records around \(today)…")
         var bytes: [UInt8] = []
         DemoData.generate(DemoDataPlan(records: 500, today: today)) { bytes += $0 }
@@ -177,6 +187,7 @@ public enum UpCommand {
             let response = try await CatalogCalls.putAccount(client, account, password: password)
             say("demo: login \(account.email) (principal \(response.principal))")
         }
+        return result.seq
     }
 
     /// SIGINT and SIGTERM on a queue of their own: stop the children, then `run` returns 0.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import RPCTesting
 
 /// The committed generated code must be what scripts/generate-protos makes from Protos/
 /// today: regenerate into a temporary directory and compare file by file.
@@ -11,21 +12,14 @@ struct GeneratedCodeTests {
         .deletingLastPathComponent()
 
     @Test("Sources/ matches a fresh run of scripts/generate-protos")
-    func notStale() throws {
+    func notStale() async throws {
         let fileManager = FileManager.default
         let scratch = fileManager.temporaryDirectory.appending(path: "generate-protos-\(UUID().uuidString)")
         defer { try? fileManager.removeItem(at: scratch) }
 
-        let process = Process()
-        process.executableURL = URL(filePath: "/bin/bash")
-        process.arguments = [Self.repoRoot.appending(path: "scripts/generate-protos").path, "--out", scratch.path]
-        process.currentDirectoryURL = Self.repoRoot
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        let errorOutput = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "scripts/generate-protos failed: \(errorOutput)")
+        let run = try await runTool("/bin/bash", [Self.repoRoot.appending(path: "scripts/generate-protos").path, "--out", scratch.path],
+                                    in: Self.repoRoot)
+        try #require(run.status == 0, "scripts/generate-protos failed: \(run.errorText)")
 
         let sources = Self.repoRoot.appending(path: "Sources")
         let fresh = try Self.files(under: scratch, in: ["CMessages", "Messages/Generated"])

@@ -173,6 +173,7 @@ extension Samples {
         m.result = "result: Zoë 李雷 محمد 🎓"
         m.outstanding = "outstanding: Zoë 李雷 محمد 🎓"
         m.bookingUrl = "bookingUrl: Zoë 李雷 محمد 🎓"
+        m.templateId = "templateId: Zoë 李雷 محمد 🎓"
         return m
     }()
 

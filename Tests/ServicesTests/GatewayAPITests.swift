@@ -223,7 +223,8 @@ import Messages
             let health = try await fetch(portal.url + "/api/health")
             #expect(health.object["status"] as? String == "degraded")
             #expect((health.object["services"] as? [String: String])?["stats-service"] == "unavailable")
-            portal.stats = try await Portal.startStats(data: portal.data, meshToken: portal.meshToken, catalogPort: portal.catalog.port, port: port)
+            portal.stats = try await Portal.startStats(data: portal.data, meshToken: portal.meshToken, catalogPort: portal.catalog.port,
+                                                       certificatesPort: portal.certificates.port, port: port)
             var answer = try await Self.records(portal, admin)
             for _ in 0..<50 where answer.status != 200 {
                 try await Task.sleep(for: .milliseconds(100))

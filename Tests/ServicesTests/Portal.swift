@@ -4,13 +4,14 @@ import RPC
 import RPCTesting
 import Messages
 
-/// catalog-service and stats-service as real processes on one fresh data directory,
-/// with a mesh token, as `certportal up` will run them.
+/// catalog-service, cert-store and stats-service as real processes on one fresh data
+/// directory, with a mesh token, as `certportal up` runs them.
 final class Portal: @unchecked Sendable {
     // @unchecked: mutated only by the one test that owns it, between awaits.
     let data: String
     let meshToken = "test-mesh-\(UUID().uuidString)"
     var catalog: ServiceProcess
+    var certificates: ServiceProcess
     var stats: ServiceProcess
     var gateway: ServiceProcess?
     static let today = "2026-06-15"
@@ -20,13 +21,29 @@ final class Portal: @unchecked Sendable {
         data = FileManager.default.temporaryDirectory.appendingPathComponent("portal-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         catalog = try await ServiceProcess("catalog-service", arguments: ["--data", data, "--mesh-token", meshToken])
-        stats = try await Self.startStats(data: data, meshToken: meshToken, catalogPort: catalog.port)
+        certificates = try await Self.startCertStore(data: data, meshToken: meshToken, catalogPort: catalog.port)
+        stats = try await Self.startStats(data: data, meshToken: meshToken, catalogPort: catalog.port, certificatesPort: certificates.port)
     }
 
-    static func startStats(data: String, meshToken: String, catalogPort: Int, port: Int = 0) async throws -> ServiceProcess {
+    static func startStats(data: String, meshToken: String, catalogPort: Int, certificatesPort: Int, port: Int = 0) async throws -> ServiceProcess {
         try await ServiceProcess("stats-service", arguments: [
-            "--port", "\(port)", "--data", data, "--mesh-token", meshToken, "--catalog", "127.0.0.1:\(catalogPort)", "--today", today,
+            "--port", "\(port)", "--data", data, "--mesh-token", meshToken, "--catalog", "127.0.0.1:\(catalogPort)",
+            "--certificates", "127.0.0.1:\(certificatesPort)", "--today", today,
         ])
+    }
+
+    static func startCertStore(data: String, meshToken: String, catalogPort: Int, port: Int = 0) async throws -> ServiceProcess {
+        try await ServiceProcess("cert-store", arguments: [
+            "--port", "\(port)", "--data", data, "--mesh-token", meshToken, "--catalog", "127.0.0.1:\(catalogPort)", "--today", today,
+            "--public-url", "https://portal.example.com", "--provider-name", "Zoë's Training Ltd",
+        ])
+    }
+
+    /// Stops cert-store (SIGTERM or `signal`) and starts it again on the same port and data.
+    func restartCertStore(signal: Int32 = SIGTERM) async throws {
+        let port = certificates.port
+        await certificates.stop(signal: signal)
+        certificates = try await Self.startCertStore(data: data, meshToken: meshToken, catalogPort: catalog.port, port: port)
     }
 
     /// The gateway in front of both services; `url` is its address.
@@ -53,7 +70,8 @@ final class Portal: @unchecked Sendable {
         if deletingReadModel {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: data + "/stats.sqlite" + suffix) }
         }
-        stats = try await Self.startStats(data: data, meshToken: meshToken, catalogPort: catalog.port, port: samePort ? stats.port : 0)
+        stats = try await Self.startStats(data: data, meshToken: meshToken, catalogPort: catalog.port, certificatesPort: certificates.port,
+                                          port: samePort ? stats.port : 0)
     }
 
     /// Creates or updates a login through catalog-service.
@@ -72,8 +90,10 @@ final class Portal: @unchecked Sendable {
     }
 
     func stop() async {
+        // Followers first: a service drains its open feed subscriptions before it exits.
         await gateway?.stop()
         await stats.stop()
+        await certificates.stop()
         await catalog.stop()
         try? FileManager.default.removeItem(atPath: data)
     }
@@ -121,7 +141,7 @@ func withPortal<T>(_ body: (Portal) async throws -> T) async throws -> T {
         await portal.stop()
         return result
     } catch {
-        Issue.record("catalog-service log:\n\(portal.catalog.log)\nstats-service log:\n\(portal.stats.log)\ngateway log:\n\(portal.gateway?.log ?? "")")
+        Issue.record("catalog-service log:\n\(portal.catalog.log)\nstats-service log:\n\(portal.stats.log)\ncert-store log:\n\(portal.certificates.log)\ngateway log:\n\(portal.gateway?.log ?? "")")
         await portal.stop()
         throw error
     }

@@ -65,6 +65,10 @@ public struct Certportal_Feed_V1_CatalogRecord: ProtoMessage, Hashable {
     /// Where bookers re-book the course (the provider's booking page); may be empty.
     public var bookingUrl: String = ""
 
+    /// The course's certificate template (cert-store's id); empty: the default. Set in
+    /// look-ups (Catalog.GetRecord); the read model does not need it, so feed events may omit it.
+    public var templateId: String = ""
+
     /// A message with every field at its default.
     public init() {}
 
@@ -298,6 +302,7 @@ extension Certportal_Feed_V1_CatalogRecord: CBackedMessage {
         if !self.result.isEmpty { c.pointee.result = arena.cString(self.result) }
         if !self.outstanding.isEmpty { c.pointee.outstanding = arena.cString(self.outstanding) }
         if !self.bookingUrl.isEmpty { c.pointee.booking_url = arena.cString(self.bookingUrl) }
+        if !self.templateId.isEmpty { c.pointee.template_id = arena.cString(self.templateId) }
     }
 
     init(copying c: UnsafePointer<CMessage>) throws(CBridge.InvalidString) {
@@ -321,6 +326,7 @@ extension Certportal_Feed_V1_CatalogRecord: CBackedMessage {
         self.result = try CBridge.string(c.pointee.result, field: "certportal.feed.v1.CatalogRecord.result")
         self.outstanding = try CBridge.string(c.pointee.outstanding, field: "certportal.feed.v1.CatalogRecord.outstanding")
         self.bookingUrl = try CBridge.string(c.pointee.booking_url, field: "certportal.feed.v1.CatalogRecord.booking_url")
+        self.templateId = try CBridge.string(c.pointee.template_id, field: "certportal.feed.v1.CatalogRecord.template_id")
     }
 }
 

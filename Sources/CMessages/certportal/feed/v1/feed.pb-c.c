@@ -323,7 +323,7 @@ void   certportal__feed__v1__head_response__free_unpacked
   assert(message->base.descriptor == &certportal__feed__v1__head_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor certportal__feed__v1__catalog_record__field_descriptors[19] =
+static const ProtobufCFieldDescriptor certportal__feed__v1__catalog_record__field_descriptors[20] =
 {
   {
     "record_id",
@@ -553,6 +553,18 @@ static const ProtobufCFieldDescriptor certportal__feed__v1__catalog_record__fiel
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "template_id",
+    20,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Certportal__Feed__V1__CatalogRecord, template_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned certportal__feed__v1__catalog_record__field_indices_by_name[] = {
   6,   /* field[6] = booker_email */
@@ -573,12 +585,13 @@ static const unsigned certportal__feed__v1__catalog_record__field_indices_by_nam
   15,   /* field[15] = schedule_end */
   13,   /* field[13] = schedule_id */
   14,   /* field[14] = schedule_start */
+  19,   /* field[19] = template_id */
   12,   /* field[12] = validity_months */
 };
 static const ProtobufCIntRange certportal__feed__v1__catalog_record__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 19 }
+  { 0, 20 }
 };
 const ProtobufCMessageDescriptor certportal__feed__v1__catalog_record__descriptor =
 {
@@ -588,7 +601,7 @@ const ProtobufCMessageDescriptor certportal__feed__v1__catalog_record__descripto
   "Certportal__Feed__V1__CatalogRecord",
   "certportal.feed.v1",
   sizeof(Certportal__Feed__V1__CatalogRecord),
-  19,
+  20,
   certportal__feed__v1__catalog_record__field_descriptors,
   certportal__feed__v1__catalog_record__field_indices_by_name,
   1,  certportal__feed__v1__catalog_record__number_ranges,

@@ -1,0 +1,47 @@
+public import Foundation
+
+/// What a tool run by a test said and how it ended.
+public struct ToolOutcome: Sendable {
+    public var status: Int32
+    public var output: Data
+    public var errors: Data
+    public var text: String { String(decoding: output, as: UTF8.self) }
+    public var errorText: String { String(decoding: errors, as: UTF8.self) }
+}
+
+/// Runs a tool (qpdf, convert, python3, …) to its end on a thread of its own, so a test
+/// waiting for it never blocks Swift's cooperative pool, which every other test in the
+/// process shares (two threads here: a blocked one stalls RPC tests' deadlines). Output
+/// and errors are read on their own threads, so neither pipe can fill up.
+public func runTool(_ executable: String, _ arguments: [String], in directory: URL? = nil) async throws -> ToolOutcome {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread {
+            continuation.resume(with: Result {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : "/usr/bin/env")
+                process.arguments = executable.hasPrefix("/") ? arguments : [executable] + arguments
+                if let directory { process.currentDirectoryURL = directory }
+                let output = Pipe(), errors = Pipe()
+                process.standardOutput = output
+                process.standardError = errors
+                process.standardInput = FileHandle.nullDevice
+                try process.run()
+                let collected = ToolOutput()
+                let reader = Thread { collected.set(errors: errors.fileHandleForReading.readDataToEndOfFile()) }
+                reader.start()
+                let out = output.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                return ToolOutcome(status: process.terminationStatus, output: out, errors: collected.waitForErrors())
+            })
+        }.start()
+    }
+}
+
+/// The error pipe's bytes, handed from its reading thread.
+private final class ToolOutput: @unchecked Sendable {
+    // @unchecked: `errors` is written once before `done` is signalled and read after.
+    private var errors = Data()
+    private let done = DispatchSemaphore(value: 0)
+    func set(errors: Data) { self.errors = errors; done.signal() }
+    func waitForErrors() -> Data { done.wait(); return errors }
+}

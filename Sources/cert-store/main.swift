@@ -1,0 +1,39 @@
+// cert-store --catalog HOST:PORT [--port N] [--data DIR] [--public-url URL] [--today YYYY-MM-DD]
+//            [--time-zone TZ] [--mesh-token T]
+// Certificate templates, certificates and every version of their files, share flags,
+// verification codes and the audit, with their change feed. Its database:
+// DIR/certificates.sqlite (synchronous=FULL).
+import CertStore
+import ChangeFeed
+import ServiceRuntime
+import Foundation
+
+let command = ServiceCommand(name: "cert-store", ownFlags: ["--catalog", "--public-url", "--time-zone", "--provider-name"])
+guard let catalog = command.client("--catalog", compressed: false) else {
+    ServiceCommand.exit(command.name, "--catalog HOST:PORT is required (catalog-service's address)", status: 2)
+}
+let environment = ProcessInfo.processInfo.environment
+var settings = CertStoreSettings()
+settings.today = command.today
+if let url = command.arguments.string("--public-url") ?? environment["CERTPORTAL_PUBLIC_URL"], !url.isEmpty {
+    guard url.hasPrefix("http://") || url.hasPrefix("https://"), url.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
+        ServiceCommand.exit(command.name, "--public-url: must be an http(s) URL in ASCII, such as https://portal.example.com; found \"\(url)\"", status: 2)
+    }
+    settings.publicURL = url
+}
+if let name = command.arguments.string("--provider-name") ?? environment["CERTPORTAL_PROVIDER_NAME"], !name.isEmpty {
+    settings.providerName = name
+}
+if let zone = command.arguments.string("--time-zone") ?? environment["CERTPORTAL_TIME_ZONE"] {
+    guard let timeZone = TimeZone(identifier: zone) else {
+        ServiceCommand.exit(command.name, "--time-zone: unknown time zone \"\(zone)\" (e.g. Europe/London)", status: 2)
+    }
+    settings.timeZone = timeZone
+}
+do {
+    let store = try await CertificateStore.open(path: command.dataFile("certificates.sqlite"))
+    await command.serve([CertStoreService(store: store, catalog: catalog, settings: settings),
+                         FeedService(pool: store.pool, notifier: store.notifier)])
+} catch {
+    ServiceCommand.exit(command.name, "cannot open the certificates: \(error)", status: 1)
+}
