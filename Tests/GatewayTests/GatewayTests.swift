@@ -121,6 +121,8 @@ import RPC
         let invalid = APIError.from(RPCError(.invalidArgument, "from: must be an ISO date such as 2026-03-02; found \"x\""), service: "stats-service")
         #expect(invalid.status == 400 && invalid.field == "from")
         #expect(APIError.from(RPCError(.notFound, "record_id: there is no record 9"), service: "s").status == 404)
+        let camel = APIError.from(RPCError(.invalidArgument, "primaryColour: \"red\" is not a colour"), service: "cert-store")
+        #expect(camel.field == "primary_colour" && camel.message == "primary_colour: \"red\" is not a colour")
         let down = APIError.from(RPCError(.unavailable, "connection refused to 127.0.0.1:7002"), service: "stats-service")
         #expect(down.status == 503 && down.message.contains("stats-service") && !down.message.contains("127.0.0.1"))
         let internalError = APIError.from(RPCError(.internalError, "sqlite: disk I/O error at /var/x"), service: "s")
