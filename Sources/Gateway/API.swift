@@ -37,7 +37,7 @@ enum API {
         Route(method: "POST", path: "/api/session", access: .anyone, summary: "Log in",
               requestBody: ["type": "object", "required": ["email", "password"],
                             "properties": ["email": ["type": "string"], "password": ["type": "string"]]],
-              success: (200, ref("Session")), errors: [400, 415, 429]) { gateway, call in
+              success: (200, ref("Session")), errors: [400, 413, 415, 429]) { gateway, call in
             try await gateway.logIn(call)
         },
         Route(method: "GET", path: "/api/session", access: .user, summary: "Read the current session",
@@ -93,7 +93,7 @@ enum API {
         Route(method: "POST", path: "/api/records/{id}/rebook", access: .admin, summary: "Re-book a delegate onto a later schedule",
               parameters: [Parameter(name: "id", place: .path, description: "the record id", schema: ["type": "integer"])],
               requestBody: ["type": "object", "required": ["schedule_id"], "properties": ["schedule_id": ["type": "string"]]],
-              success: (200, ["type": "object", "properties": ["record": ref("Record")]]), errors: [400, 404, 415]) { gateway, call in
+              success: (200, ["type": "object", "properties": ["record": ref("Record")]]), errors: [400, 404, 413, 415]) { gateway, call in
             try await gateway.rebook(call)
         },
         Route(method: "GET", path: "/api/facets", access: .user, summary: "List the courses, organisations and bookers in scope",

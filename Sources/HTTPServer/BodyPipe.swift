@@ -27,6 +27,9 @@ final class BodyPipe: Sendable {
         /// The client went away (or the response was dropped): writes throw.
         var gone = false
         var producer: Task<Void, Never>?
+        /// Bytes held (queued and waiting), and the most ever held: what the body costs.
+        var heldBytes = 0
+        var mostHeldBytes = 0
     }
 
     private let state = Mutex(State())
@@ -58,6 +61,8 @@ final class BodyPipe: Sendable {
             enum Outcome { case added, gone, wait }
             let outcome = state.withLock { state -> Outcome in
                 if state.gone || state.end != nil { return .gone }
+                state.heldBytes += bytes.count
+                state.mostHeldBytes = max(state.mostHeldBytes, state.heldBytes)
                 if state.chunks.count < Self.maxQueuedChunks {
                     state.chunks.append(bytes)
                     return .added
@@ -76,6 +81,9 @@ final class BodyPipe: Sendable {
             }
         }
     }
+
+    /// The most bytes this body held at once (for tests).
+    var mostHeldBytes: Int { state.withLock { $0.mostHeldBytes } }
 
     private func finish(_ end: End) {
         state.withLock { state in
@@ -98,6 +106,7 @@ final class BodyPipe: Sendable {
                         buffer.copyMemory(from: bytes.baseAddress! + state.offset, byteCount: count)
                     }
                     state.offset += count
+                    state.heldBytes -= count
                     var resume: CheckedContinuation<Void, any Error>?
                     if state.offset == chunk.count {
                         state.chunks.removeFirst()

@@ -78,6 +78,8 @@ import RPC
             }
         }
         #expect(documented == Set(API.allRoutes.map { "\($0.method) \($0.path)" }))
+        let operationIDs = API.allRoutes.map(OpenAPI.operationID)
+        #expect(Set(operationIDs).count == operationIDs.count, "operationIds are unique: \(operationIDs)")
         // Every $ref points at a schema that exists.
         let text = String(decoding: document.serialized(), as: UTF8.self)
         guard case .object(let schemas)? = document["components"]?["schemas"] else { Issue.record("no schemas"); return }
