@@ -35,6 +35,12 @@ final class BodyPipe: Sendable {
     private let state = Mutex(State())
     /// Signalled whenever the reader may have something new to look at.
     private let changed = DispatchSemaphore(value: 0)
+    /// The server: once it is stopping, a reader waiting for a slow producer gives up.
+    private let server: ServerContext
+
+    init(server: ServerContext) {
+        self.server = server
+    }
 
     /// Starts `stream`'s producer; its end (or error) ends the body.
     func start(_ stream: HTTPBodyStream) {
@@ -131,7 +137,11 @@ final class BodyPipe: Sendable {
                 return count
             case .end: return cp_mhd_end_of_stream()
             case .failed: return cp_mhd_end_with_error()
-            case .wait: changed.wait()
+            case .wait:
+                // Woken by the producer; every half second, a look at whether the server stops.
+                if changed.wait(timeout: .now() + .milliseconds(500)) == .timedOut, server.stopping.load(ordering: .acquiring) {
+                    return cp_mhd_end_with_error()
+                }
             }
         }
     }

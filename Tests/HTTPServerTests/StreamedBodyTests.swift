@@ -173,6 +173,37 @@ import RPCTesting
     }
 }
 
+extension StreamedBodyTests {
+    @Test func stoppingTheServerEndsABodyWhoseProducerIsSlow() async throws {
+        let cancelled = Mutex(false)
+        let server = try HTTPServer(port: 0) { _ in
+            HTTPResponse(status: 200, stream: HTTPBodyStream { writer in
+                do {
+                    try await writer.write(Array("a start\n".utf8))
+                    try await Task.sleep(for: .seconds(3600))
+                } catch {
+                    cancelled.withLock { $0 = true }
+                    throw error
+                }
+            })
+        }
+        let socket = try RawClient(port: server.port)
+        defer { socket.close() }
+        socket.send("GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        let start = await socket.receive(1)
+        #expect(!start.isEmpty)
+        // stop() waits for libmicrohttpd's threads: off the cooperative pool.
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            Thread {
+                server.stop()
+                continuation.resume()
+            }.start()
+        }
+        for _ in 0..<100 where !cancelled.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(cancelled.withLock { $0 }, "the producer was cancelled once the server stopped")
+    }
+}
+
 /// A bare TCP client, for a peer that reads slowly or hangs up mid-response. Its blocking
 /// calls run on a thread of their own (`await socket.receive`), never the cooperative pool's.
 final class RawClient: Sendable {
