@@ -272,8 +272,9 @@ extension Gateway {
         var contentDisposition = CertificateJSON.contentDisposition(fileName: header.fileName)
         if disposition != "attachment" { contentDisposition = disposition + contentDisposition.dropFirst("attachment".count) }
         let size = header.size
+        let logger = self.logger, requestID = call.requestID
         return HTTPResponse(status: 200, headers: [("Content-Type", mediaType), ("Content-Disposition", contentDisposition)],
-                            stream: HTTPBodyStream(size: size) { writer in
+                            stream: HTTPBodyStream(size: size) { writer in try await Gateway.loggingBreaks(logger, requestID) {
             var ended = false
             defer { if !ended { stream.cancel() } }
             var sent: UInt64 = 0
@@ -285,7 +286,20 @@ extension Gateway {
             }
             ended = true
             guard sent == size else { throw StreamBroken(reason: "cert-store sent \(sent) of \(size) bytes") }
-        })
+        } })
+    }
+
+    /// Runs a streamed body's producer; a break that is not the client leaving is logged
+    /// (the client only sees the body end early).
+    static func loggingBreaks(_ logger: Logger, _ requestID: String, _ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch {
+            if !(error is CancellationError) && !Task.isCancelled {
+                logger.log(.warning, "streamed answer broke off", requestID: requestID, ["error": "\(error)"])
+            }
+            throw error
+        }
     }
 
     func upload(_ call: Call) async throws -> HTTPResponse {
@@ -337,28 +351,31 @@ extension Gateway {
         let total = request.recordIds.count
         let readOptions = options(call)
         let stats = self.stats
+        let logger = self.logger, requestID = call.requestID
         return HTTPResponse(status: 200, headers: [("Content-Type", "application/x-ndjson; charset=utf-8")], stream: HTTPBodyStream { writer in
-            var ended = false
-            defer { if !ended { stream.cancel() } }
-            var issued = 0, refused = 0, done = 0
-            var last: (record: UInt64, seq: UInt64)?
-            var next = first
-            while let progress = next {
-                if progress.issued { issued += 1 } else { refused += 1 }
-                done = Int(progress.done)
-                if progress.issued && progress.seq > 0 { last = (progress.recordId, progress.seq) }
-                try await writer.write(CertificateJSON.progressLine(progress))
-                next = try await stream.nextMessage().map { bytes in try Certportal_Certificates_V1_IssueProgress(serializedBytes: bytes) }
+            try await Gateway.loggingBreaks(logger, requestID) {
+                var ended = false
+                defer { if !ended { stream.cancel() } }
+                var issued = 0, refused = 0, done = 0
+                var last: (record: UInt64, seq: UInt64)?
+                var next = first
+                while let progress = next {
+                    if progress.issued { issued += 1 } else { refused += 1 }
+                    done = Int(progress.done)
+                    if progress.issued && progress.seq > 0 { last = (progress.recordId, progress.seq) }
+                    try await writer.write(CertificateJSON.progressLine(progress))
+                    next = try await stream.nextMessage().map { bytes in try Certportal_Certificates_V1_IssueProgress(serializedBytes: bytes) }
+                }
+                ended = true
+                // The next view reflects the batch: wait until the read model holds its last write.
+                if let last {
+                    var read = Certportal_Stats_V1_GetRecordRequest()
+                    read.recordId = last.record
+                    read.minCertificateSeq = last.seq
+                    _ = try? await stats.unary(Certportal_Stats_V1_Stats.getRecord, read, options: readOptions)
+                }
+                try await writer.write(CertificateJSON.finishedLine(issued: issued, refused: refused, done: max(done, issued + refused), total: total))
             }
-            ended = true
-            // The next view reflects the batch: wait until the read model holds its last write.
-            if let last {
-                var read = Certportal_Stats_V1_GetRecordRequest()
-                read.recordId = last.record
-                read.minCertificateSeq = last.seq
-                _ = try? await stats.unary(Certportal_Stats_V1_Stats.getRecord, read, options: readOptions)
-            }
-            try await writer.write(CertificateJSON.finishedLine(issued: issued, refused: refused, done: max(done, issued + refused), total: total))
         })
     }
 

@@ -150,6 +150,33 @@ import Messages
         }
     }
 
+    /// A PNG of noise (barely compressible), about `megabytes` MB, made by Python's zlib.
+    static func largePNG(megabytes: Int) async throws -> [UInt8] {
+        let side = Int((Double(megabytes) * 1_000_000 / 3).squareRoot())
+        let script = """
+            import os, struct, sys, zlib
+            w = h = \(side)
+            raw = b''.join(b'\\x00' + os.urandom(w * 3) for y in range(h))
+            chunk = lambda t, d: struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d) & 0xffffffff)
+            sys.stdout.buffer.write(b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0)) + chunk(b'IDAT', zlib.compress(raw, 1)) + chunk(b'IEND', b''))
+            """
+        return [UInt8](try await runTool("python3", ["-c", script]).output)
+    }
+
+    @Test func aLargeFileGoesUpInChunksAndComesDownStreamedByteExact() async throws {
+        try await GatewayAPITests.withGateway { portal in
+            let (admin, _) = try await Self.logIn(portal)
+            let id = try #require(try await Self.records(portal, admin, status: "pending").first?["record_id"] as? Int)
+            let bytes = try await Self.largePNG(megabytes: 15)
+            #expect(bytes.count > 14_000_000 && bytes.count < 20 << 20)
+            let added = try await Self.upload(portal, id, admin, bytes, query: "?file_name=big.png")
+            #expect(added.status == 200, "\(added.text)")
+            let file = try await fetch(portal.url + "/api/records/\(id)/certificate/file", headers: admin.headers)
+            #expect(file.status == 200 && file.headers["content-length"] == "\(bytes.count)")
+            #expect([UInt8](file.body) == bytes, "byte-exact")
+        }
+    }
+
     @Test func bookersDownloadOnlySharedCertificates() async throws {
         try await GatewayAPITests.withGateway { portal in
             let (admin, booker) = try await Self.logIn(portal)
