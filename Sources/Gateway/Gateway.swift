@@ -144,6 +144,8 @@ public final class Gateway: Sendable {
     func options(_ call: Call, principal: String? = nil) -> CallOptions {
         var options = CallOptions(timeout: configuration.serviceTimeout)
         if let principal = principal ?? call.session?.principal { options.metadata.add(MetadataKey.principal, principal) }
+        // Who acted, for cert-store's audit: the principal names a scope, the e-mail a person.
+        if let email = call.session?.email { options.metadata.add(MetadataKey.actor, email) }
         options.metadata.add(MetadataKey.requestID, call.requestID)
         return options
     }
