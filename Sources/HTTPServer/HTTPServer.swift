@@ -169,7 +169,7 @@ private func queue(_ response: HTTPResponse, on connection: OpaquePointer, serve
         // libmicrohttpd owns one retain of the pipe until its free callback.
         let pipe = BodyPipe(server: server)
         let context = Unmanaged.passRetained(pipe)
-        created = MHD_create_response_from_callback(stream.size ?? cp_mhd_size_unknown(), 32 * 1024, readBody, context.toOpaque(), freeBody)
+        created = MHD_create_response_from_callback(stream.size ?? cp_mhd_size_unknown(), 256 * 1024, readBody, context.toOpaque(), freeBody)
         if created == nil {
             pipe.close()
             context.release()
