@@ -14,19 +14,7 @@ batch=${BENCH_BATCH:-200}
 today=2026-06-15
 
 scripts/install-deps
-for product in certportal catalog-service cert-store stats-service gateway; do swift build -c release --product "$product" >/dev/null; done
-bin=$PWD/.build/release
-export CERTPORTAL_LOG_LEVEL=warning
-
-work=$(mktemp -d)
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-data=$work/data
-mkdir -p "$data/run"
-export CERTPORTAL_MESH_TOKEN=bench-token
-echo "$CERTPORTAL_MESH_TOKEN" > "$data/run/mesh-token"
-export CERTPORTAL_SESSION_KEY=$(python3 -c "import os; print(os.urandom(32).hex())")
+bench_setup certportal catalog-service cert-store stats-service gateway
 
 "$bin/certportal" generate records --count 2000 --seed 7 --today "$today" --out "$work/records.csv" >/dev/null
 "$bin/catalog-service" --data "$data" >"$work/catalog.out" 2>"$work/catalog.err" &

@@ -14,19 +14,7 @@ today=2026-06-15
 
 scripts/install-deps
 command -v wrk >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends wrk >/dev/null; }
-for product in certportal catalog-service stats-service gateway; do swift build -c release --product "$product" >/dev/null; done
-bin=$PWD/.build/release
-export CERTPORTAL_LOG_LEVEL=warning
-
-work=$(mktemp -d)
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-data=$work/data
-mkdir -p "$data/run"
-export CERTPORTAL_MESH_TOKEN=bench-token
-echo "$CERTPORTAL_MESH_TOKEN" > "$data/run/mesh-token"
-export CERTPORTAL_SESSION_KEY=$(python3 -c "import os; print(os.urandom(32).hex())")
+bench_setup certportal catalog-service cert-store stats-service gateway
 
 echo "generating and importing $records records…"
 "$bin/certportal" generate records --count "$records" --seed 7 --today "$today" --out "$work/records.csv"
@@ -35,8 +23,12 @@ pids+=($!)
 catalog_port=$(wait_listening "$work/catalog.out")
 "$bin/certportal" import records "$work/records.csv" --data "$data" --quiet
 echo bench-password-1 | "$bin/certportal" user add bench@example.com --role admin --password-stdin --data "$data" >/dev/null
-start_stats "$data" "$catalog_port" "$today" "$work"
-"$bin/gateway" --data "$data" --port 0 --catalog "127.0.0.1:$catalog_port" --stats "127.0.0.1:$stats_port" --today "$today" \
+"$bin/cert-store" --data "$data" --catalog "127.0.0.1:$catalog_port" --today "$today" >"$work/certs.out" 2>"$work/certs.err" &
+pids+=($!)
+certs_port=$(wait_listening "$work/certs.out")
+start_stats "$data" "$catalog_port" "$today" "$work" "$certs_port"
+"$bin/gateway" --data "$data" --port 0 --catalog "127.0.0.1:$catalog_port" --stats "127.0.0.1:$stats_port" \
+  --certificates "127.0.0.1:$certs_port" --today "$today" \
   >"$work/gateway.out" 2>"$work/gateway.err" &
 pids+=($!)
 gateway_port=$(wait_listening "$work/gateway.out")

@@ -37,3 +37,21 @@ wait_read_model() {
     sleep 0.05
   done
 }
+
+# Builds PRODUCTS in release mode and sets up one run: bin, work (removed at exit, with
+# every pid in pids stopped), data with the mesh token and a session key in the
+# environment, as `certportal up` would keep them.
+bench_setup() {
+  for product in "$@"; do swift build -c release --product "$product" >/dev/null; done
+  bin=$PWD/.build/release
+  export CERTPORTAL_LOG_LEVEL=warning
+  work=$(mktemp -d)
+  pids=()
+  trap 'for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+  data=$work/data
+  mkdir -p "$data/run"
+  export CERTPORTAL_MESH_TOKEN=bench-token
+  echo "$CERTPORTAL_MESH_TOKEN" > "$data/run/mesh-token"
+  CERTPORTAL_SESSION_KEY=$(python3 -c "import os; print(os.urandom(32).hex())")
+  export CERTPORTAL_SESSION_KEY
+}
