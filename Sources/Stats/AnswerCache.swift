@@ -15,6 +15,7 @@ final class AnswerCache<Answer: Sendable>: Sendable {
     private let entries = Mutex<[String: Entry]>([:])
     let capacity: Int
 
+    /// `capacity` 0: keeps nothing (to measure the queries themselves).
     init(capacity: Int = 512) { self.capacity = capacity }
 
     /// The answer for `key` computed at exactly `positions`, if any.
@@ -27,6 +28,7 @@ final class AnswerCache<Answer: Sendable>: Sendable {
 
     /// Keeps an answer computed on a snapshot taken after the read model reached `positions`.
     func store(_ answer: Answer, for key: String, at positions: Positions) {
+        guard capacity > 0 else { return }
         entries.withLock { entries in
             // Entries of older positions can never answer again: drop them all at once.
             if entries.count >= capacity { entries = entries.filter { $0.value.positions == positions } }

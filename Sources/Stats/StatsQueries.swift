@@ -15,12 +15,15 @@ public struct StatsQueries: Sendable {
     public var catchUpTimeout: Duration = .seconds(3)
     public static let defaultPageSize = 50
     public static let maxPageSize = 1_000
-    let summaries = AnswerCache<StatusSummary>()
-    let pages = AnswerCache<RecordPage>(capacity: 256)
+    let summaries: AnswerCache<StatusSummary>
+    let pages: AnswerCache<RecordPage>
 
-    public init(model: ReadModel, clock: StatusClock) {
+    /// `cachingAnswers` false: every query is computed afresh (benchmarks of the queries).
+    public init(model: ReadModel, clock: StatusClock, cachingAnswers: Bool = true) {
         self.model = model
         self.clock = clock
+        summaries = AnswerCache(capacity: cachingAnswers ? 512 : 0)
+        pages = AnswerCache(capacity: cachingAnswers ? 256 : 0)
     }
 
     /// Read-your-writes: returns once the read model holds both positions, or fails with

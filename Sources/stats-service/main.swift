@@ -1,6 +1,6 @@
 // stats-service --catalog HOST:PORT [--certificates HOST:PORT] [--port N] [--data DIR]
 //               [--today YYYY-MM-DD] [--time-zone TZ] [--horizon-days N] [--mesh-token T]
-//               [--compress-feeds]
+//               [--compress-feeds] [--no-answer-cache]
 // The read model joined from the feeds (DIR/stats.sqlite; delete it to rebuild) and the
 // stats bar, records table, training matrix and forecast over it.
 import Foundation
@@ -9,7 +9,7 @@ import Stats
 import ServiceRuntime
 
 let command = ServiceCommand(name: "stats-service", ownFlags: ["--catalog", "--certificates", "--time-zone", "--horizon-days"],
-                             booleanFlags: ["--compress-feeds"])
+                             booleanFlags: ["--compress-feeds", "--no-answer-cache"])
 // The feeds carry hundreds of megabytes in a rebuild: deflating them costs both sides more
 // CPU than the bytes cost on loopback or a cluster network. --compress-feeds for slow links.
 let compressFeeds = command.arguments.flag("--compress-feeds")
@@ -39,7 +39,8 @@ do {
         let running = follower
         Task { await running.run() }
     }
-    await command.serve([StatsService(queries: StatsQueries(model: model, clock: clock))])
+    await command.serve([StatsService(queries: StatsQueries(model: model, clock: clock,
+                                                           cachingAnswers: !command.arguments.flag("--no-answer-cache")))])
 } catch {
     ServiceCommand.exit(command.name, "cannot open the read model: \(error)", status: 1)
 }
