@@ -1,0 +1,194 @@
+internal import RPC
+internal import Messages
+internal import CSV
+internal import CertificateFiles
+internal import Foundation
+
+/// One CertificatesZIP call: the records (the ids given, or every record matching the
+/// filter, a page at a time), each one's certificate as the caller may download it, streamed
+/// from cert-store into the ZIP piece by piece, and `manifest.csv` at the end. Memory holds
+/// one page of records, one piece of one file, and the manifest's rows.
+final class CertificateBundle: @unchecked Sendable {
+    // @unchecked: used by the one handler task that runs it, between awaits, never shared.
+    typealias Stats = Certportal_Stats_V1_Stats
+    typealias Certificates = Certportal_Certificates_V1_Certificates
+
+    let service: ExportService
+    let request: Certportal_Export_V1_ZIPRequest
+    let stream: ExportStream
+    let context: ServerContext
+    let principal: Principal
+    private var zip: ZIPBuilder?
+    private var folders: [String: String] = [:]
+    private var names: [String: SafeFileName.UniqueNames] = [:]
+    private var manifest: [UInt8] = []
+    private var progressAt: (files: UInt64, bytes: UInt64) = (0, 0)
+
+    /// The most record ids one call may name.
+    static let maxRecordIDs = 10_000
+    /// A progress message at least every this many files or bytes.
+    static let progressFiles: UInt64 = 20
+    static let progressBytes: UInt64 = 1 << 20
+    static let manifestHeader = ["Record", "Booking ID", "Contact Name", "Course Name", "Version", "File", "Size", "BLAKE2b-256", "Note"]
+
+    init(service: ExportService, request: Certportal_Export_V1_ZIPRequest, stream: ExportStream, context: ServerContext, principal: Principal) {
+        self.service = service
+        self.request = request
+        self.stream = stream
+        self.context = context
+        self.principal = principal
+    }
+
+    func run() async throws -> ExportOutcome {
+        let zip = try ZIPBuilder()
+        self.zip = zip
+        ReportCSV.appendRow(Self.manifestHeader, to: &manifest)
+        var records = 0 as UInt64
+        if request.recordIds.isEmpty {
+            var page = Certportal_Stats_V1_ListRecordsRequest()
+            page.filter = request.filter ?? .init()
+            page.pageSize = ExportService.pageSize
+            // The first page before anything is sent: a bad filter is the call's error.
+            var answer = try await service.stats.unary(Stats.listRecords, page, options: service.downstream(context))
+            try await header(total: answer.total)
+            while true {
+                for row in answer.records { try await add(row) }
+                records += UInt64(answer.records.count)
+                guard !answer.nextCursor.isEmpty, !answer.records.isEmpty else { break }
+                page.cursor = answer.nextCursor
+                answer = try await service.stats.unary(Stats.listRecords, page, options: service.downstream(context))
+            }
+        } else {
+            var seen = Set<UInt64>()
+            let ids = request.recordIds.filter { seen.insert($0).inserted }
+            guard ids.count <= Self.maxRecordIDs else {
+                throw RPCError(.invalidArgument, "record_ids: at most \(Self.maxRecordIDs) records in one ZIP; found \(ids.count)")
+            }
+            try await header(total: UInt64(ids.count))
+            for id in ids {
+                var get = Certportal_Stats_V1_GetRecordRequest()
+                get.recordId = id
+                get.minCatalogSeq = request.filter?.minCatalogSeq ?? 0
+                get.minCertificateSeq = request.filter?.minCertificateSeq ?? 0
+                do {
+                    try await add(try await service.stats.unary(Stats.getRecord, get, options: service.downstream(context)))
+                } catch let error as RPCError where error.code == .notFound {
+                    try await skip(id, nil, "there is no such record")
+                }
+                records += 1
+            }
+        }
+        try await send(zip.begin(name: "manifest.csv", modified: Date(), size: Int64(manifest.count + 3), compress: true))
+        try await send(zip.write(ReportCSV.byteOrderMark + manifest))
+        manifest = []
+        try await send(zip.finish())
+        try await stream.progress(rows: records)
+        return stream.outcome(rows: records)
+    }
+
+    private func header(total: UInt64) async throws {
+        try await stream.header(fileName: "certificates-\(service.settings.currentDate).zip", mediaType: "application/zip", total: total)
+    }
+
+    private func send(_ bytes: [UInt8]) async throws {
+        guard !bytes.isEmpty else { return }
+        try await stream.data(bytes)
+        if stream.files - progressAt.files >= Self.progressFiles || stream.bytes - progressAt.bytes >= Self.progressBytes {
+            progressAt = (stream.files, stream.bytes)
+            try await stream.progress()
+        }
+    }
+
+    private func skip(_ recordID: UInt64, _ row: Certportal_Stats_V1_RecordRow?, _ reason: String) async throws {
+        ReportCSV.appendRow(["\(recordID)", row?.bookingId ?? "", row?.contactName ?? "", row?.courseName ?? "", "", "", "", "",
+                             "skipped: \(reason)"], to: &manifest)
+        try await stream.skip(recordID, reason)
+    }
+
+    /// The record's certificate (its current version, or every version the caller may see).
+    private func add(_ row: Certportal_Stats_V1_RecordRow) async throws {
+        guard row.hasCertificate else { return try await skip(row.recordId, row, "no certificate yet") }
+        var get = Certportal_Certificates_V1_GetCertificateRequest()
+        get.recordId = row.recordId
+        let certificate: Certportal_Certificates_V1_Certificate
+        do {
+            certificate = try await service.certificates.unary(Certificates.getCertificate, get, options: service.downstream(context))
+        } catch let error as RPCError where error.code == .notFound {
+            return try await skip(row.recordId, row, principal == .admin ? "no certificate yet" : "no shared certificate")
+        }
+        let versions = request.allVersions ? certificate.versions : certificate.versions.filter { $0.number == certificate.currentVersion }
+        guard !versions.isEmpty else { return try await skip(row.recordId, row, "no current certificate (every version is revoked)") }
+        for version in versions {
+            try await add(row, version, numbered: request.allVersions)
+        }
+    }
+
+    /// One version's file, downloaded from cert-store into the ZIP as its pieces arrive.
+    private func add(_ row: Certportal_Stats_V1_RecordRow, _ version: Certportal_Certificates_V1_Version, numbered: Bool) async throws {
+        guard let zip else { return }
+        let path = entryName(row, version, numbered: numbered)
+        var download = Certportal_Certificates_V1_DownloadRequest()
+        download.recordId = row.recordId
+        download.version = version.number
+        let modified = Date(timeIntervalSince1970: Double(version.createdAtMs) / 1000)
+        let size: UInt64
+        do {
+            size = try await service.certificates.serverStreaming(Certificates.download, download, options: service.downstream(context)) { chunks in
+                var started = false
+                var size: UInt64 = 0
+                for try await chunk in chunks {
+                    switch chunk.part {
+                    case .header(let header)?:
+                        guard !started else { throw RPCError(.internalError, "cert-store sent a second header") }
+                        started = true
+                        size = header.size
+                        try await send(zip.begin(name: path, modified: modified, size: Int64(clamping: header.size), compress: false))
+                    case .data(let bytes)?:
+                        guard started else { throw RPCError(.internalError, "cert-store sent data before its header") }
+                        try await send(zip.write(bytes))
+                    case nil:
+                        break
+                    }
+                }
+                guard started else { throw RPCError(.internalError, "cert-store sent no file for record \(row.recordId)") }
+                try await send(zip.finishEntry())
+                return size
+            }
+        } catch let error as RPCError where error.code == .notFound {
+            // Unshared or revoked between the look-up and the download: nothing of it was written.
+            return try await skip(row.recordId, row, "no certificate you may download")
+        }
+        stream.files += 1
+        ReportCSV.appendRow(["\(row.recordId)", row.bookingId, row.contactName, row.courseName, "\(version.number)", path, "\(size)",
+                             version.digest, version.state], to: &manifest)
+    }
+
+    /// `Organisation/Contact - Course - 2026-03-02.pdf`: each part made safe, the file name unique
+    /// within its folder (and the folder among folders, ignoring case as Windows does).
+    private func entryName(_ row: Certportal_Stats_V1_RecordRow, _ version: Certportal_Certificates_V1_Version, numbered: Bool) -> String {
+        let folderName = SafeFileName.sanitize(row.organisationName.isEmpty ? row.organisationId : row.organisationName, maxBytes: 64)
+        let key = folderName.precomposedStringWithCanonicalMapping.lowercased()
+        let folder = folders[key] ?? folderName
+        folders[key] = folder
+        let fileExtension = Self.fileExtension(version)
+        let date = row.completionDate.isEmpty ? String(row.start.prefix(10)) : row.completionDate
+        var name = SafeFileName.make(contact: row.contactName, course: row.courseName, date: date, fileExtension: fileExtension)
+        if numbered {
+            let suffix = fileExtension.isEmpty ? "" : "." + fileExtension
+            name = String(name.dropLast(suffix.count)) + " (version \(version.number))" + suffix
+        }
+        var unique = names[key] ?? SafeFileName.UniqueNames(maxBytes: 150)
+        let file = unique.claim(name)
+        names[key] = unique
+        return folder + "/" + file
+    }
+
+    static func fileExtension(_ version: Certportal_Certificates_V1_Version) -> String {
+        switch version.mediaType {
+        case "application/pdf": "pdf"
+        case "image/png": "png"
+        case "image/jpeg": "jpg"
+        default: version.fileName.split(separator: ".").last.map { String($0).lowercased() } ?? "pdf"
+        }
+    }
+}
