@@ -172,12 +172,10 @@ final class CertificateBundle: @unchecked Sendable {
         folders[key] = folder
         let fileExtension = Self.fileExtension(version)
         let date = row.completionDate.isEmpty ? String(row.start.prefix(10)) : row.completionDate
-        var name = SafeFileName.make(contact: row.contactName, course: row.courseName, date: date, fileExtension: fileExtension)
-        if numbered {
-            let suffix = fileExtension.isEmpty ? "" : "." + fileExtension
-            name = String(name.dropLast(suffix.count)) + " (version \(version.number))" + suffix
-        }
-        var unique = names[key] ?? SafeFileName.UniqueNames(maxBytes: 150)
+        // The version goes with the date, which make() keeps whole (it shortens the course, then the contact).
+        let name = SafeFileName.make(contact: row.contactName, course: row.courseName,
+                                     date: numbered ? "\(date) (version \(version.number))" : date, fileExtension: fileExtension)
+        var unique = names[key] ?? SafeFileName.UniqueNames()
         let file = unique.claim(name)
         names[key] = unique
         return folder + "/" + file
