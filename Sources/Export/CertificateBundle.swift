@@ -7,7 +7,8 @@ internal import Foundation
 /// One CertificatesZIP call: the records (the ids given, or every record matching the
 /// filter, a page at a time), each one's certificate as the caller may download it, streamed
 /// from cert-store into the ZIP piece by piece, and `manifest.csv` at the end. Memory holds
-/// one page of records, one piece of one file, and the manifest's rows.
+/// one page of records, one piece of one file and a few manifest lines: the manifest waits
+/// in export-service's database until the end.
 final class CertificateBundle: @unchecked Sendable {
     // @unchecked: used by the one handler task that runs it, between awaits, never shared.
     typealias Stats = Certportal_Stats_V1_Stats
@@ -18,10 +19,14 @@ final class CertificateBundle: @unchecked Sendable {
     let stream: ExportStream
     let context: ServerContext
     let principal: Principal
+    let exportID: Int64
     private var zip: ZIPBuilder?
     private var folders: [String: String] = [:]
     private var names: [String: SafeFileName.UniqueNames] = [:]
-    private var manifest: [UInt8] = []
+    /// Manifest lines not yet in the database, the lines written and their bytes.
+    private var manifest: [[UInt8]] = []
+    private var manifestLines = 0
+    private var manifestBytes = 0
     private var progressAt: (files: UInt64, bytes: UInt64) = (0, 0)
 
     /// The most record ids one call may name.
@@ -29,20 +34,23 @@ final class CertificateBundle: @unchecked Sendable {
     /// A progress message at least every this many files or bytes.
     static let progressFiles: UInt64 = 20
     static let progressBytes: UInt64 = 1 << 20
+    static let manifestBatch = 200
     static let manifestHeader = ["Record", "Booking ID", "Contact Name", "Course Name", "Version", "File", "Size", "BLAKE2b-256", "Note"]
 
-    init(service: ExportService, request: Certportal_Export_V1_ZIPRequest, stream: ExportStream, context: ServerContext, principal: Principal) {
+    init(service: ExportService, request: Certportal_Export_V1_ZIPRequest, stream: ExportStream, context: ServerContext, principal: Principal,
+         exportID: Int64) {
         self.service = service
         self.request = request
         self.stream = stream
         self.context = context
         self.principal = principal
+        self.exportID = exportID
     }
 
     func run() async throws -> ExportOutcome {
         let zip = try ZIPBuilder()
         self.zip = zip
-        ReportCSV.appendRow(Self.manifestHeader, to: &manifest)
+        try await addManifestLine(Self.manifestHeader)
         var records = 0 as UInt64
         if request.recordIds.isEmpty {
             var page = Certportal_Stats_V1_ListRecordsRequest()
@@ -78,12 +86,39 @@ final class CertificateBundle: @unchecked Sendable {
                 records += 1
             }
         }
-        try await send(zip.begin(name: "manifest.csv", modified: Date(), size: Int64(manifest.count + 3), compress: true))
-        try await send(zip.write(ReportCSV.byteOrderMark + manifest))
-        manifest = []
+        try await writeManifest()
         try await send(zip.finish())
         try await stream.progress(rows: records)
         return stream.outcome(rows: records)
+    }
+
+    private func addManifestLine(_ cells: [String]) async throws {
+        var line: [UInt8] = []
+        ReportCSV.appendRow(cells, to: &line)
+        manifest.append(line)
+        manifestBytes += line.count
+        if manifest.count >= Self.manifestBatch { try await flushManifest() }
+    }
+
+    private func flushManifest() async throws {
+        try await service.store.appendManifest(exportID, from: manifestLines, manifest)
+        manifestLines += manifest.count
+        manifest.removeAll(keepingCapacity: true)
+    }
+
+    /// manifest.csv, read back from the database a batch at a time.
+    private func writeManifest() async throws {
+        guard let zip else { return }
+        try await flushManifest()
+        try await send(zip.begin(name: "manifest.csv", modified: Date(), size: Int64(ReportCSV.byteOrderMark.count + manifestBytes), compress: true))
+        try await send(zip.write(ReportCSV.byteOrderMark))
+        var last = -1
+        while true {
+            let lines = try await service.store.manifest(exportID, after: last, limit: 1000)
+            guard let end = lines.last?.number else { break }
+            try await send(zip.write(Array(lines.map(\.line).joined())))
+            last = end
+        }
     }
 
     private func header(total: UInt64) async throws {
@@ -100,8 +135,8 @@ final class CertificateBundle: @unchecked Sendable {
     }
 
     private func skip(_ recordID: UInt64, _ row: Certportal_Stats_V1_RecordRow?, _ reason: String) async throws {
-        ReportCSV.appendRow(["\(recordID)", row?.bookingId ?? "", row?.contactName ?? "", row?.courseName ?? "", "", "", "", "",
-                             "skipped: \(reason)"], to: &manifest)
+        try await addManifestLine(["\(recordID)", row?.bookingId ?? "", row?.contactName ?? "", row?.courseName ?? "", "", "", "", "",
+                                   "skipped: \(reason)"])
         try await stream.skip(recordID, reason)
     }
 
@@ -159,8 +194,8 @@ final class CertificateBundle: @unchecked Sendable {
             return try await skip(row.recordId, row, "no certificate you may download")
         }
         stream.files += 1
-        ReportCSV.appendRow(["\(row.recordId)", row.bookingId, row.contactName, row.courseName, "\(version.number)", path, "\(size)",
-                             version.digest, version.state], to: &manifest)
+        try await addManifestLine(["\(row.recordId)", row.bookingId, row.contactName, row.courseName, "\(version.number)", path, "\(size)",
+                                   version.digest, version.state])
     }
 
     /// `Organisation/Contact - Course - 2026-03-02.pdf`: each part made safe, the file name unique

@@ -23,7 +23,7 @@ public struct ExportService: RPCService {
 
     let stats: RPCClient
     let certificates: RPCClient
-    let log: ExportLog
+    let store: ExportStore
     let settings: ExportSettings
 
     /// Rows asked of stats-service at a time: at most this many are in memory.
@@ -31,29 +31,38 @@ public struct ExportService: RPCService {
     /// The most bytes in one data chunk sent to the caller.
     static let chunkBytes = 256 * 1024
 
-    public init(stats: RPCClient, certificates: RPCClient, log: ExportLog, settings: ExportSettings) {
+    public init(stats: RPCClient, certificates: RPCClient, store: ExportStore, settings: ExportSettings) {
         self.stats = stats
         self.certificates = certificates
-        self.log = log
+        self.store = store
         self.settings = settings
     }
 
     public func register(into router: inout RPCRouter) {
         router.serverStreaming(Service.recordsCSV) { request, writer, context in
-            let principal = try context.requirePrincipal()
-            let outcome = try await recordsCSV(request, ExportStream(writer), context)
-            await log.record(kind: "records_csv", principal: principal, outcome)
+            try await export("records_csv", writer, context) { stream, _, _ in try await recordsCSV(request, stream, context) }
         }
         router.serverStreaming(Service.matrixCSV) { request, writer, context in
-            let principal = try context.requirePrincipal()
-            let outcome = try await matrixCSV(request, ExportStream(writer), context)
-            await log.record(kind: "matrix_csv", principal: principal, outcome)
+            try await export("matrix_csv", writer, context) { stream, _, _ in try await matrixCSV(request, stream, context) }
         }
         router.serverStreaming(Service.certificatesZIP) { request, writer, context in
-            let principal = try context.requirePrincipal()
-            let bundle = CertificateBundle(service: self, request: request, stream: ExportStream(writer), context: context, principal: principal)
-            let outcome = try await bundle.run()
-            await log.record(kind: "certificates_zip", principal: principal, outcome)
+            try await export("certificates_zip", writer, context) { stream, id, principal in
+                try await CertificateBundle(service: self, request: request, stream: stream, context: context, principal: principal, exportID: id).run()
+            }
+        }
+    }
+
+    /// Runs one export, noted in the database from its start to how it ended.
+    func export(_ kind: String, _ writer: MessageWriter<Certportal_Export_V1_ExportChunk>, _ context: ServerContext,
+                _ body: (ExportStream, Int64, Principal) async throws -> ExportOutcome) async throws {
+        let principal = try context.requirePrincipal()
+        let stream = ExportStream(writer)
+        let id = try await store.begin(kind: kind, principal: principal)
+        do {
+            await store.finish(id, try await body(stream, id, principal), failed: false)
+        } catch {
+            await store.finish(id, stream.outcome(rows: 0), failed: true)
+            throw error
         }
     }
 

@@ -23,8 +23,8 @@ if let zone = command.arguments.string("--time-zone") ?? ProcessInfo.processInfo
     settings.timeZone = timeZone
 }
 do {
-    let log = try await ExportLog.open(path: command.dataFile("export.sqlite"))
-    await command.serve([ExportService(stats: stats, certificates: certificates, log: log, settings: settings)])
+    let store = try await ExportStore.open(path: command.dataFile("export.sqlite"))
+    await command.serve([ExportService(stats: stats, certificates: certificates, store: store, settings: settings)])
 } catch {
     ServiceCommand.exit(command.name, "cannot open the export database: \(error)", status: 1)
 }

@@ -221,6 +221,21 @@ import Messages
             let rows = try await Self.pythonCSV(Self.collect(Exports.recordsCSV, hostile, portal, as: "admin").bytes)
             #expect(rows.contains { $0[1] == "'=HYPERLINK(\"http://evil.example\",\"x\")" })
             #expect(rows.contains { $0[1] == "'-2+3" } && rows.contains { $0[1] == "'@SUM(A1:A9)" } && rows.contains { $0[1] == "'+44 20 7946 0000" })
+
+            // A ZIP of every record (three pages of them, none with a certificate yet): each one
+            // listed in the manifest as skipped, which is kept in the database, not in memory.
+            let zip = try await Self.collect(Exports.certificatesZIP, Certportal_Export_V1_ZIPRequest(), portal, as: "admin")
+            let entries = try await Self.readZIP(zip.bytes)
+            #expect(entries.map(\.name) == ["manifest.csv"])
+            let manifest = try await Self.pythonCSV(entries[0].bytes)
+            #expect(manifest.count == all.count + 1 && manifest.dropFirst().allSatisfy { $0[8] == "skipped: no certificate yet" })
+            #expect(Set(manifest.dropFirst().map(\.[0])) == Set(all.map { "\($0.recordId)" }))
+            #expect(zip.skipped.count == all.count)
+
+            // Each export is noted in export-service's database; no manifest line stays behind.
+            let noted = try await runTool("sqlite3", [portal.data + "/export.sqlite",
+                                                      "SELECT kind, status, count(*) FROM exports GROUP BY 1, 2 ORDER BY 1, 2; SELECT count(*) FROM manifest_lines;"])
+            #expect(noted.text == "certificates_zip|done|1\nrecords_csv|done|5\n0\n", "\(noted.text)\(noted.errorText)")
         }
     }
 
