@@ -100,6 +100,7 @@ let package = Package(
         .testTarget(name: "SodiumTests", dependencies: ["Sodium"], swiftSettings: swiftSettings),
         .testTarget(name: "CertificatePDFTests", dependencies: ["CertificatePDF"], swiftSettings: swiftSettings),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "RPCTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "RecordValuesTests", dependencies: ["RecordValues", "Records", "Messages"], swiftSettings: swiftSettings),
         .testTarget(name: "ExportTests", dependencies: ["Export", "RecordValues", "Records", "Messages", "CSV"], swiftSettings: swiftSettings),
         .testTarget(name: "CSVTests", dependencies: ["CSV"], swiftSettings: swiftSettings),
         .testTarget(name: "DemoDataTests", dependencies: ["DemoData", "CSV", "Records"], swiftSettings: swiftSettings),
