@@ -64,7 +64,7 @@ let package = Package(
         .target(name: "Catalog", dependencies: ["ChangeFeed", "RPC", "Storage", "Messages", "Records", "CSV", "Sodium"], swiftSettings: swiftSettings),
         .target(name: "CertStore", dependencies: ["ChangeFeed", "RPC", "Storage", "Messages", "Records", "Sodium", "CertificatePDF", "CertificateFiles"],
                 swiftSettings: swiftSettings),
-        .target(name: "Export", dependencies: ["RPC", "Storage", "Messages", "Records", "RecordValues", "CSV", "Archive", "CertificateFiles"],
+        .target(name: "Export", dependencies: ["RPC", "Storage", "Messages", "Records", "RecordValues", "CSV", "Archive", "CertificateFiles", "Sodium"],
                 swiftSettings: swiftSettings),
         .target(name: "Flags", swiftSettings: swiftSettings),
         .target(name: "CSV", swiftSettings: swiftSettings),

@@ -36,6 +36,7 @@ final class CertificateBundle: @unchecked Sendable {
     static let progressBytes: UInt64 = 1 << 20
     static let manifestBatch = 200
     static let manifestHeader = ["Record", "Booking ID", "Contact Name", "Course Name", "Version", "File", "Size", "BLAKE2b-256", "Note"]
+    // Each file's digest is checked as it streams into the ZIP against the one cert-store stored.
 
     init(service: ExportService, request: Certportal_Export_V1_ZIPRequest, stream: ExportStream, context: ServerContext, principal: Principal,
          exportID: Int64) {
@@ -177,7 +178,7 @@ final class CertificateBundle: @unchecked Sendable {
                         guard !started else { throw RPCError(.internalError, "cert-store sent a second header") }
                         started = true
                         size = header.size
-                        try await send(zip.begin(name: path, modified: modified, size: Int64(clamping: header.size), compress: false))
+                        try await send(zip.begin(name: path, modified: modified, size: Int64(clamping: header.size), compress: false, digest: true))
                     case .data(let bytes)?:
                         guard started else { throw RPCError(.internalError, "cert-store sent data before its header") }
                         try await send(zip.write(bytes))
@@ -186,7 +187,12 @@ final class CertificateBundle: @unchecked Sendable {
                     }
                 }
                 guard started else { throw RPCError(.internalError, "cert-store sent no file for record \(row.recordId)") }
-                try await send(zip.finishEntry())
+                let (bytes, digest) = try await zip.finishEntry()
+                // The file as cert-store stored it, or the ZIP is refused (the call fails; its bytes are of no use).
+                guard digest == version.digest.lowercased() else {
+                    throw RPCError(.dataLoss, "record \(row.recordId) version \(version.number): the file's BLAKE2b-256 is \(digest ?? "-"), cert-store stored \(version.digest)")
+                }
+                try await send(bytes)
                 return size
             }
         } catch let error as RPCError where error.code == .notFound {

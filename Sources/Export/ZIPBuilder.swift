@@ -1,4 +1,5 @@
 internal import Archive
+internal import Sodium
 internal import Storage
 internal import Foundation
 
@@ -9,6 +10,8 @@ actor ZIPBuilder {
     private let executor: ThreadExecutor
     // Not Sendable: isolated to this actor, so only ever used on `executor`'s thread.
     private let writer: ZIPWriter
+    // The open entry's BLAKE2b-256, when asked for.
+    private var hasher: GenericHasher?
 
     nonisolated var unownedExecutor: UnownedSerialExecutor {
         executor.asUnownedSerialExecutor()
@@ -26,19 +29,25 @@ actor ZIPBuilder {
 
     var bytesWritten: Int64 { writer.bytesWritten }
 
-    func begin(name: String, modified: Date, size: Int64?, compress: Bool) throws -> [UInt8] {
+    /// `digest`: compute the entry's BLAKE2b-256 as its bytes pass (see finishEntry).
+    func begin(name: String, modified: Date, size: Int64?, compress: Bool, digest: Bool = false) throws -> [UInt8] {
         try writer.beginEntry(name: name, modified: modified, size: size, compress: compress)
+        hasher = digest ? GenericHasher() : nil
         return writer.takeOutput()
     }
 
     func write(_ bytes: [UInt8]) throws -> [UInt8] {
         try writer.write(bytes)
+        hasher?.update(bytes)
         return writer.takeOutput()
     }
 
-    func finishEntry() throws -> [UInt8] {
+    /// The bytes made, and the entry's BLAKE2b-256 in hex when begin asked for it.
+    func finishEntry() throws -> (bytes: [UInt8], digest: String?) {
         try writer.finishEntry()
-        return writer.takeOutput()
+        let digest = hasher.map { $0.finish().map { String(format: "%02x", $0) }.joined() }
+        hasher = nil
+        return (writer.takeOutput(), digest)
     }
 
     func finish() throws -> [UInt8] {
