@@ -460,6 +460,27 @@ import Messages
             let firstProgress = try #require(export.chunks.firstIndex { if case .progress = $0 { true } else { false } })
             let lastData = try #require(export.chunks.lastIndex { if case .data = $0 { true } else { false } })
             #expect(firstProgress < lastData, "progress is interleaved with the data")
+
+            // A caller that goes away mid-ZIP: the export stops, is noted as failed, leaves no
+            // manifest lines, and the next one works.
+            let exportClient = portal.client(portal.export!)
+            defer { exportClient.close() }
+            let header: Certportal_Export_V1_ExportHeader? = try await exportClient.serverStreaming(Exports.certificatesZIP, request, options: Portal.options("admin")) { stream in
+                for try await chunk in stream { if case .header(let header)? = chunk.part { return Optional(header) } }
+                return nil
+            }
+            #expect(header != nil)
+            let end = ContinuousClock.now + .seconds(10)
+            var noted = ""
+            while ContinuousClock.now < end {
+                noted = try await runTool("sqlite3", [portal.data + "/export.sqlite",
+                                                      "SELECT group_concat(status) FROM exports WHERE kind = 'certificates_zip'; SELECT count(*) FROM manifest_lines;"]).text
+                if noted == "done,failed\n0\n" { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(noted == "done,failed\n0\n")
+            let again = try await Self.collect(Exports.certificatesZIP, request, portal, as: "admin")
+            #expect(try await Self.readZIP(again.bytes).count == issued.count + 1)
         }
     }
 }
