@@ -1,6 +1,5 @@
 internal import RPC
 internal import Messages
-internal import CSV
 internal import CertificateFiles
 internal import Foundation
 
@@ -8,9 +7,12 @@ internal import Foundation
 /// filter, a page at a time), each one's certificate as the caller may download it, streamed
 /// from cert-store into the ZIP piece by piece, and `manifest.csv` at the end. Memory holds
 /// one page of records, one piece of one file and a few manifest lines: the manifest waits
-/// in export-service's database until the end.
-final class CertificateBundle: @unchecked Sendable {
-    // @unchecked: used by the one handler task that runs it, between awaits, never shared.
+/// in export-service's database until the end. The next record's look-ups (stats-service,
+/// cert-store's GetCertificate) run while the current record's file streams; no file's bytes
+/// are fetched ahead.
+///
+/// Not Sendable: the handler task that made it is its only user.
+final class CertificateBundle {
     typealias Stats = Certportal_Stats_V1_Stats
     typealias Certificates = Certportal_Certificates_V1_Certificates
 
@@ -61,7 +63,7 @@ final class CertificateBundle: @unchecked Sendable {
             var answer = try await service.stats.unary(Stats.listRecords, page, options: service.downstream(context))
             try await header(total: answer.total)
             while true {
-                for row in answer.records { try await add(row) }
+                try await addAll(answer.records.map(Target.row))
                 records += UInt64(answer.records.count)
                 guard !answer.nextCursor.isEmpty, !answer.records.isEmpty else { break }
                 page.cursor = answer.nextCursor
@@ -74,18 +76,8 @@ final class CertificateBundle: @unchecked Sendable {
                 throw RPCError(.invalidArgument, "record_ids: at most \(Self.maxRecordIDs) records in one ZIP; found \(ids.count)")
             }
             try await header(total: UInt64(ids.count))
-            for id in ids {
-                var get = Certportal_Stats_V1_GetRecordRequest()
-                get.recordId = id
-                get.minCatalogSeq = request.filter?.minCatalogSeq ?? 0
-                get.minCertificateSeq = request.filter?.minCertificateSeq ?? 0
-                do {
-                    try await add(try await service.stats.unary(Stats.getRecord, get, options: service.downstream(context)))
-                } catch let error as RPCError where error.code == .notFound {
-                    try await skip(id, nil, "there is no such record")
-                }
-                records += 1
-            }
+            try await addAll(ids.map(Target.id))
+            records = UInt64(ids.count)
         }
         try await writeManifest()
         try await send(zip.finish())
@@ -141,16 +133,70 @@ final class CertificateBundle: @unchecked Sendable {
         try await stream.skip(recordID, reason)
     }
 
+    /// A record to bundle: named by id (looked up in stats-service) or a row of a page.
+    enum Target: Sendable {
+        case id(UInt64)
+        case row(Certportal_Stats_V1_RecordRow)
+    }
+
+    /// What the look-ups found: the row (nil: no such record in the caller's scope) and its
+    /// certificate as the caller may see it (nil: none).
+    struct Lookup: Sendable {
+        var id: UInt64
+        var row: Certportal_Stats_V1_RecordRow?
+        var certificate: Certportal_Certificates_V1_Certificate?
+    }
+
+    /// Each target in order, the next one's look-ups running while this one's files stream.
+    private func addAll(_ targets: [Target]) async throws {
+        guard !targets.isEmpty else { return }
+        var next = lookUp(targets[0])
+        defer { next.cancel() }
+        for index in targets.indices {
+            let pending = next
+            // The look-up is a task of its own: a cancelled export cancels it too.
+            let found = try await withTaskCancellationHandler { try await pending.value } onCancel: { pending.cancel() }
+            if index + 1 < targets.count { next = lookUp(targets[index + 1]) }
+            try await add(found)
+        }
+    }
+
+    private func lookUp(_ target: Target) -> Task<Lookup, any Error> {
+        let service = service, options = service.downstream(context), filter = request.filter ?? .init()
+        return Task {
+            var row: Certportal_Stats_V1_RecordRow
+            switch target {
+            case .row(let given):
+                row = given
+            case .id(let id):
+                var get = Certportal_Stats_V1_GetRecordRequest()
+                get.recordId = id
+                get.minCatalogSeq = filter.minCatalogSeq
+                get.minCertificateSeq = filter.minCertificateSeq
+                do {
+                    row = try await service.stats.unary(Stats.getRecord, get, options: options)
+                } catch let error as RPCError where error.code == .notFound {
+                    return Lookup(id: id, row: nil, certificate: nil)
+                }
+            }
+            guard row.hasCertificate else { return Lookup(id: row.recordId, row: row, certificate: nil) }
+            var get = Certportal_Certificates_V1_GetCertificateRequest()
+            get.recordId = row.recordId
+            do {
+                let certificate = try await service.certificates.unary(Certificates.getCertificate, get, options: options)
+                return Lookup(id: row.recordId, row: row, certificate: certificate)
+            } catch let error as RPCError where error.code == .notFound {
+                return Lookup(id: row.recordId, row: row, certificate: nil)
+            }
+        }
+    }
+
     /// The record's certificate (its current version, or every version the caller may see).
-    private func add(_ row: Certportal_Stats_V1_RecordRow) async throws {
-        guard row.hasCertificate else { return try await skip(row.recordId, row, "no certificate yet") }
-        var get = Certportal_Certificates_V1_GetCertificateRequest()
-        get.recordId = row.recordId
-        let certificate: Certportal_Certificates_V1_Certificate
-        do {
-            certificate = try await service.certificates.unary(Certificates.getCertificate, get, options: service.downstream(context))
-        } catch let error as RPCError where error.code == .notFound {
-            return try await skip(row.recordId, row, principal == .admin ? "no certificate yet" : "no shared certificate")
+    private func add(_ found: Lookup) async throws {
+        guard let row = found.row else { return try await skip(found.id, nil, "there is no such record") }
+        guard let certificate = found.certificate else {
+            let reason = !row.hasCertificate || principal == .admin ? "no certificate yet" : "no shared certificate"
+            return try await skip(row.recordId, row, reason)
         }
         let versions = request.allVersions ? certificate.versions : certificate.versions.filter { $0.number == certificate.currentVersion }
         guard !versions.isEmpty else { return try await skip(row.recordId, row, "no current certificate (every version is revoked)") }

@@ -128,9 +128,9 @@ public struct ExportOutcome: Sendable {
 }
 
 /// The caller's end of an export: the header, the file's bytes in chunks of at most
-/// `ExportService.chunkBytes`, and progress. Used by one handler task at a time.
-final class ExportStream: @unchecked Sendable {
-    // @unchecked: the counters are touched only by the one handler task that owns the stream.
+/// `ExportService.chunkBytes`, and progress. Not Sendable: the handler task that made it
+/// is its only user.
+final class ExportStream {
     typealias Chunk = Certportal_Export_V1_ExportChunk
     let writer: MessageWriter<Chunk>
     private(set) var bytes: UInt64 = 0
