@@ -103,6 +103,10 @@ public struct ExportService: RPCService {
         query.minCatalogSeq = request.minCatalogSeq
         query.minCertificateSeq = request.minCertificateSeq
         let matrix = try await stats.unary(Stats.matrix, query, options: downstream(context))
+        // stats-service shows a matrix of so many contacts at most: a report must not leave some out unsaid.
+        guard !matrix.truncated else {
+            throw RPCError(.failedPrecondition, "organisation_id: the training matrix has more contacts than one report holds (\(matrix.rows.count)); choose an organisation")
+        }
         try await stream.header(fileName: "training-matrix-\(settings.currentDate).csv", mediaType: "text/csv; charset=utf-8",
                                 total: UInt64(matrix.rows.count))
         var buffer = ReportCSV.byteOrderMark

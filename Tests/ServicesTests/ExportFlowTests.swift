@@ -215,6 +215,11 @@ import Messages
                 #expect(export.progress.last?.rows == UInt64(expected.count))
                 #expect(export.progress.last?.bytes == UInt64(export.bytes.count))
             }
+            // A matrix of more contacts than stats-service shows is refused, not cut short unsaid.
+            let tooBig = await expectRPCError(.failedPrecondition) {
+                _ = try await Self.collect(Exports.matrixCSV, Certportal_Export_V1_MatrixCSVRequest(), portal, as: "admin")
+            }
+            #expect(tooBig?.message.hasPrefix("organisation_id:") == true)
             // The hostile names are there, neutralised.
             var hostile = Certportal_Export_V1_CSVRequest()
             hostile.filter = { var f = Certportal_Stats_V1_RecordFilter(); f.organisationId = "ORG-H"; return f }()
@@ -235,7 +240,7 @@ import Messages
             // Each export is noted in export-service's database; no manifest line stays behind.
             let noted = try await runTool("sqlite3", [portal.data + "/export.sqlite",
                                                       "SELECT kind, status, count(*) FROM exports GROUP BY 1, 2 ORDER BY 1, 2; SELECT count(*) FROM manifest_lines;"])
-            #expect(noted.text == "certificates_zip|done|1\nrecords_csv|done|5\n0\n", "\(noted.text)\(noted.errorText)")
+            #expect(noted.text == "certificates_zip|done|1\nmatrix_csv|failed|1\nrecords_csv|done|5\n0\n", "\(noted.text)\(noted.errorText)")
         }
     }
 
