@@ -325,7 +325,8 @@ import Messages
                 seq = max(seq, try await client.unary(Certificates.issue, issue, options: Portal.options("admin")).seq)
                 continue
             }
-            let png = try await CertificateFlowTests.png(size: 30 + index, shade: index * 20)
+            // One large file (noise does not compress: about 3 MB), streamed from cert-store in many chunks.
+            let png = contact.id == "H-BIDI" ? try await noisePNG(size: 1000) : try await CertificateFlowTests.png(size: 30 + index, shade: index * 20)
             seq = max(seq, try await CertificateFlowTests.upload(client, row.recordId, png) { $0.share = index % 2 == 0 }.seq)
             if contact.id == "H-NFC" {
                 seq = max(seq, try await CertificateFlowTests.upload(client, row.recordId, try await CertificateFlowTests.png(size: 70)) { $0.share = true }.seq)
@@ -335,6 +336,18 @@ import Messages
         filter.minCertificateSeq = seq
         for row in try await listRecords(portal, filter, as: "admin") { byContact[row.contactId] = row }
         return byContact
+    }
+
+    /// A PNG of random pixels, made by Python's zlib.
+    static func noisePNG(size: Int) async throws -> [UInt8] {
+        let script = """
+            import os, struct, sys, zlib
+            w = h = \(size)
+            raw = b''.join(b'\\x00' + os.urandom(w * 3) for y in range(h))
+            chunk = lambda t, d: struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d) & 0xffffffff)
+            sys.stdout.buffer.write(b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0)) + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b''))
+            """
+        return [UInt8](try await runTool("python3", ["-c", script]).output)
     }
 
     static func expectSafe(_ names: [String]) {
@@ -388,6 +401,8 @@ import Messages
             // The skipped: the record without a certificate and the id that does not exist.
             #expect(Set(export.skipped.map(\.recordId)) == Set([records["H-CON"]!.recordId, 999_999]))
             #expect(export.progress.last?.files == UInt64(files.count) && export.progress.last?.skipped == 2)
+            #expect(files.contains { $0.bytes.count > 2_000_000 }, "the large file is there")
+            #expect(export.progress.count >= 3, "progress at least every MiB: \(export.progress.count)")
             // The manifest names every file with its size and digest, and the skipped ones.
             let manifest = try await Self.pythonCSV(entries.last!.bytes)
             #expect(manifest.first == ["Record", "Booking ID", "Contact Name", "Course Name", "Version", "File", "Size", "BLAKE2b-256", "Note"])
