@@ -68,3 +68,79 @@ print(f"{'batch latency p50 / p99, s':34} {report['latency_us']['p50'] / 1e6:>6.
 failures = sum(report.get('failures', {}).values())
 if failures: print(f"failures: {report['failures']}")
 PY
+
+# 2. A 10 MB file through the gateway (HTTP upload into cert-store, download out of it)
+#    next to the same bytes through a raw TCP socket on loopback.
+start_stats "$data" "$catalog_port" "$today" "$work" "$certs_port"
+echo bench-password-1 | "$bin/certportal" user add bench@example.com --role admin --password-stdin --data "$data" >/dev/null
+"$bin/gateway" --data "$data" --port 0 --catalog "127.0.0.1:$catalog_port" --stats "127.0.0.1:$stats_port" \
+  --certificates "127.0.0.1:$certs_port" --today "$today" >"$work/gateway.out" 2>"$work/gateway.err" &
+pids+=($!)
+gateway_port=$(wait_listening "$work/gateway.out")
+cookie_and_token=$(curl -s -D "$work/login.headers" -H 'Content-Type: application/json' \
+  -d '{"email":"bench@example.com","password":"bench-password-1"}' "http://127.0.0.1:$gateway_port/api/session")
+cookie=$(sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' "$work/login.headers")
+csrf=$(echo "$cookie_and_token" | json 'd["csrf_token"]')
+record=$(echo $ids | cut -d' ' -f1)
+# A 10 MB PNG of noise (incompressible), written by Python's zlib.
+python3 - "$work/big.png" <<'PY'
+import os, struct, sys, zlib
+w, h = 1900, 1800
+raw = b''.join(b'\x00' + os.urandom(w * 3) for _ in range(h))
+chunk = lambda t, d: struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d) & 0xffffffff)
+open(sys.argv[1], 'wb').write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0))
+                              + chunk(b'IDAT', zlib.compress(raw, 1)) + chunk(b'IEND', b''))
+PY
+size=$(stat -c %s "$work/big.png")
+runs=5
+upload_times=()
+download_times=()
+for _ in $(seq $runs); do
+  upload_times+=("$(curl -s -o /dev/null -w '%{time_total}' -H "Cookie: $cookie" -H "X-CSRF-Token: $csrf" \
+    --data-binary @"$work/big.png" "http://127.0.0.1:$gateway_port/api/records/$record/certificate/upload?file_name=big.png")")
+  download_times+=("$(curl -s -o "$work/down.bin" -w '%{time_total}' -H "Cookie: $cookie" \
+    "http://127.0.0.1:$gateway_port/api/records/$record/certificate/file")")
+  cmp -s "$work/big.png" "$work/down.bin" || { echo "bench: the downloaded file differs from the uploaded one" >&2; exit 1; }
+done
+# The same bytes through a raw socket: a Python peer that reads or sends them, `cat` on the other end.
+raw_times=$(python3 - "$work/big.png" "$runs" <<'PY'
+import socket, subprocess, sys, threading, time
+path, runs = sys.argv[1], int(sys.argv[2])
+def serve(send):
+    listener = socket.socket(); listener.bind(('127.0.0.1', 0)); listener.listen(1)
+    port = listener.getsockname()[1]
+    def run():
+        connection, _ = listener.accept()
+        if send:
+            with open(path, 'rb') as f: connection.sendfile(f)
+        else:
+            while connection.recv(1 << 20): pass
+        connection.close(); listener.close()
+    thread = threading.Thread(target=run); thread.start()
+    return port, thread
+up, down = [], []
+for _ in range(runs):
+    port, thread = serve(False)
+    start = time.perf_counter()
+    subprocess.run(['bash', '-c', f'cat "{path}" > /dev/tcp/127.0.0.1/{port}'], check=True)
+    thread.join(); up.append(time.perf_counter() - start)
+    port, thread = serve(True)
+    start = time.perf_counter()
+    subprocess.run(['bash', '-c', f'cat < /dev/tcp/127.0.0.1/{port} > /dev/null'], check=True)
+    thread.join(); down.append(time.perf_counter() - start)
+print(sorted(up)[len(up) // 2], sorted(down)[len(down) // 2])
+PY
+)
+python3 - "$size" "$raw_times" "${upload_times[*]}" "${download_times[*]}" <<'PY'
+import sys
+size = int(sys.argv[1])
+raw_up, raw_down = (float(x) for x in sys.argv[2].split())
+median = lambda xs: sorted(xs)[len(xs) // 2]
+up = median([float(x) for x in sys.argv[3].split()])
+down = median([float(x) for x in sys.argv[4].split()])
+mb = size / 1e6
+print(f"\na {mb:.1f} MB file (median of runs), MB/s")
+print(f"{'':24} {'gateway (HTTP)':>16} {'raw TCP (cat)':>16} {'ratio':>8}  goal")
+print(f"{'upload':24} {mb / up:>16,.0f} {mb / raw_up:>16,.0f} {raw_up / up:>8.2f}  ≥ 0.5 (checked by content, stored with synchronous=FULL)")
+print(f"{'download':24} {mb / down:>16,.0f} {mb / raw_down:>16,.0f} {raw_down / down:>8.2f}  ≥ 0.5")
+PY

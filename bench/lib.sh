@@ -14,10 +14,13 @@ wait_listening() {
 # Prints a Python expression over the JSON on standard input, bound to d.
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
-# Starts stats-service on DATA following catalog-service on CATALOG_PORT (pinned to
-# TODAY), output in WORK/stats.{out,err}; appends its pid to pids and sets stats_port.
+# Starts stats-service on DATA following catalog-service on CATALOG_PORT (and cert-store
+# on CERTIFICATES_PORT when given), pinned to TODAY, output in WORK/stats.{out,err};
+# appends its pid to pids and sets stats_port.
 start_stats() {
-  "$bin/stats-service" --data "$1" --catalog "127.0.0.1:$2" --today "$3" >"$4/stats.out" 2>"$4/stats.err" &
+  local certificates=()
+  [ -n "${5:-}" ] && certificates=(--certificates "127.0.0.1:$5")
+  "$bin/stats-service" --data "$1" --catalog "127.0.0.1:$2" "${certificates[@]}" --today "$3" >"$4/stats.out" 2>"$4/stats.err" &
   pids+=($!)
   stats_port=$(wait_listening "$4/stats.out")
 }

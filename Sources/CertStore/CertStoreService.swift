@@ -165,7 +165,7 @@ public struct CertStoreService: RPCService {
     /// Who acted, for the audit: the user's e-mail (from the gateway) and principal.
     func actor(_ context: ServerContext) -> String {
         let principal = context.principal?.description ?? "unknown"
-        if let email = context.requestMetadata["cp-actor"], !email.isEmpty, email.utf8.count <= 254 { return "\(email) (\(principal))" }
+        if let email = context.requestMetadata[MetadataKey.actor], !email.isEmpty, email.utf8.count <= 254 { return "\(email) (\(principal))" }
         return principal
     }
 

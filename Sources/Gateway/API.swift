@@ -37,7 +37,7 @@ enum API {
         Route(method: "POST", path: "/api/session", access: .anyone, summary: "Log in",
               requestBody: ["type": "object", "required": ["email", "password"],
                             "properties": ["email": ["type": "string"], "password": ["type": "string"]]],
-              success: (200, ref("Session")), errors: [400, 415, 429]) { gateway, call in
+              success: (200, ref("Session")), errors: [400, 413, 415, 429]) { gateway, call in
             try await gateway.logIn(call)
         },
         Route(method: "GET", path: "/api/session", access: .user, summary: "Read the current session",
@@ -93,7 +93,7 @@ enum API {
         Route(method: "POST", path: "/api/records/{id}/rebook", access: .admin, summary: "Re-book a delegate onto a later schedule",
               parameters: [Parameter(name: "id", place: .path, description: "the record id", schema: ["type": "integer"])],
               requestBody: ["type": "object", "required": ["schedule_id"], "properties": ["schedule_id": ["type": "string"]]],
-              success: (200, ["type": "object", "properties": ["record": ref("Record")]]), errors: [400, 404, 415]) { gateway, call in
+              success: (200, ["type": "object", "properties": ["record": ref("Record")]]), errors: [400, 404, 413, 415]) { gateway, call in
             try await gateway.rebook(call)
         },
         Route(method: "GET", path: "/api/facets", access: .user, summary: "List the courses, organisations and bookers in scope",
@@ -140,6 +140,9 @@ enum API {
         },
     ]
 
+    /// Every endpoint: these and the certificates' (CertificateAPI.swift).
+    static let allRoutes = routes + certificateRoutes
+
     static func ref(_ name: String) -> JSON { ["$ref": .string("#/components/schemas/\(name)")] }
 
     /// The records filter from the query; stats-service checks the values and names the
@@ -161,7 +164,8 @@ enum API {
 
     /// A misspelt filter must not silently widen the answer: unknown arguments are refused.
     static func rejectUnknownArguments(_ call: Call) throws(APIError) {
-        guard let route = routes.first(where: { $0.method == "GET" && $0.match(call.request.path.split(separator: "/")) != nil }) else { return }
+        let method = call.request.method == "HEAD" ? "GET" : call.request.method
+        guard let route = allRoutes.first(where: { $0.method == method && $0.match(call.request.path.split(separator: "/")) != nil }) else { return }
         let known = Set(route.parameters.filter { $0.place == .query }.map(\.name))
         if let unknown = call.request.query.first(where: { !known.contains($0.name) }) {
             throw APIError.invalid(String(unknown.name.prefix(40)), "unknown parameter; this endpoint takes \(known.sorted().joined(separator: ", "))")
@@ -197,7 +201,7 @@ extension Gateway {
 
     /// Each service's health check, in parallel, each within a second.
     func health(_ call: Call) async -> JSON {
-        let services: [(String, RPCClient)] = [("catalog-service", catalog), ("stats-service", stats)]
+        let services: [(String, RPCClient)] = [("catalog-service", catalog), ("stats-service", stats), ("cert-store", certificates)]
         let states = await withTaskGroup(of: (String, Bool).self) { group in
             for (name, client) in services {
                 group.addTask {

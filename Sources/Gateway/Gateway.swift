@@ -22,6 +22,12 @@ public struct GatewayConfiguration: Sendable {
     public var serviceTimeout: Duration = .seconds(10)
     /// Largest page of records a caller may ask for.
     public var maxPageSize = 500
+    /// The most a streamed call (a file, a batch issue) may take.
+    public var streamTimeout: Duration = .seconds(900)
+    /// Largest certificate file an admin may upload.
+    public var maxUploadBytes = 20 << 20
+    /// Public verification look-ups per client address and minute.
+    public var verificationsPerMinute = 20
 
     public init() {}
 }
@@ -34,27 +40,34 @@ public final class Gateway: Sendable {
     let sealer: SessionSealer
     let catalog: RPCClient
     let stats: RPCClient
+    let certificates: RPCClient
     let assets: Assets
     let throttle = LoginThrottle()
+    let verifyLimiter: RateLimiter
     let logger = Logger("gateway")
     let routes: [Route]
 
-    public init(configuration: GatewayConfiguration, sealer: SessionSealer, catalog: RPCClient, stats: RPCClient) throws {
+    public init(configuration: GatewayConfiguration, sealer: SessionSealer, catalog: RPCClient, stats: RPCClient,
+                certificates: RPCClient) throws {
         self.configuration = configuration
         self.sealer = sealer
         self.catalog = catalog
         self.stats = stats
+        self.certificates = certificates
+        verifyLimiter = RateLimiter(perMinute: configuration.verificationsPerMinute)
         assets = try Assets(root: configuration.webRoot)
-        routes = API.routes
+        routes = API.allRoutes
     }
 
     /// Answers one HTTP request.
     public func handle(_ request: HTTPRequest) async -> HTTPResponse {
         let requestID = request.header("x-request-id").flatMap { $0.utf8.count <= 64 ? $0 : nil } ?? "g" + Sodium.randomToken(bytes: 9)
         var response: HTTPResponse
-        if request.path.hasPrefix("/api/") || request.path == "/api" {
+        if request.path.hasPrefix("/api/") || request.path == "/api" || request.path.hasPrefix("/verify/") {
             response = await api(request, requestID: requestID)
             response.addHeader("Cache-Control", "no-store")
+        } else if request.path == "/branding/theme.css" {
+            response = VerifyPage.theme(colour: configuration.providerColour)
         } else {
             response = assets.response(for: request, logo: configuration.providerLogo)
         }
@@ -64,7 +77,7 @@ public final class Gateway: Sendable {
     }
 
     static let securityHeaders: [(String, String)] = [
-        ("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
+        ("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
         ("X-Content-Type-Options", "nosniff"),
         ("Referrer-Policy", "no-referrer"),
         ("X-Frame-Options", "DENY"),
@@ -131,6 +144,8 @@ public final class Gateway: Sendable {
     func options(_ call: Call, principal: String? = nil) -> CallOptions {
         var options = CallOptions(timeout: configuration.serviceTimeout)
         if let principal = principal ?? call.session?.principal { options.metadata.add(MetadataKey.principal, principal) }
+        // Who acted, for cert-store's audit: the principal names a scope, the e-mail a person.
+        if let email = call.session?.email { options.metadata.add(MetadataKey.actor, email) }
         options.metadata.add(MetadataKey.requestID, call.requestID)
         return options
     }

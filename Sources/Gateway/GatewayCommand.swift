@@ -8,7 +8,8 @@ internal import Foundation
 /// The `gateway` executable: flags and environment, then serve until SIGTERM.
 ///
 /// Flags: the services' common ones (`--host`, `--port` — default 8080 —, `--data`,
-/// `--mesh-token`, `--today`) and `--catalog HOST:PORT`, `--stats HOST:PORT` (required),
+/// `--mesh-token`, `--today`) and `--catalog HOST:PORT`, `--stats HOST:PORT`,
+/// `--certificates HOST:PORT` (cert-store; all three required),
 /// `--web DIR` (serve the pages from a folder, for working on them), `--secure-cookies`.
 /// Environment: `CERTPORTAL_SESSION_KEY` (64 hex digits; `certportal up` keeps one in
 /// the data directory so log-ins survive a restart), `CERTPORTAL_PROVIDER_NAME`,
@@ -22,6 +23,9 @@ public enum GatewayCommand {
         }
         guard let stats = command.client("--stats", compressed: false) else {
             ServiceCommand.exit(command.name, "--stats HOST:PORT is required (stats-service's address)", status: 2)
+        }
+        guard let certificates = command.client("--certificates", compressed: false) else {
+            ServiceCommand.exit(command.name, "--certificates HOST:PORT is required (cert-store's address)", status: 2)
         }
         var configuration = GatewayConfiguration()
         configuration.today = command.today
@@ -56,8 +60,12 @@ public enum GatewayCommand {
         }
         let port = command.arguments.string("--port") == nil ? 8080 : command.configuration.port
         do {
-            let gateway = try Gateway(configuration: configuration, sealer: try SessionSealer(key: key), catalog: catalog, stats: stats)
-            let server = try HTTPServer(host: command.configuration.host, port: port) { request in
+            let gateway = try Gateway(configuration: configuration, sealer: try SessionSealer(key: key), catalog: catalog, stats: stats,
+                                      certificates: certificates)
+            // Uploads reach 20 MB; JSON endpoints refuse more than 1 MiB themselves.
+            var limits = HTTPServerLimits()
+            limits.maxBodyBytes = 21 << 20
+            let server = try HTTPServer(host: command.configuration.host, port: port, limits: limits) { request in
                 await gateway.handle(request)
             }
             TerminationSignals.watch { _ in

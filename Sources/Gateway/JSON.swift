@@ -70,23 +70,42 @@ public indirect enum JSON: Sendable, Equatable, ExpressibleByStringLiteral, Expr
 
     private static let hex = Array("0123456789abcdef".utf8)
 
+    /// Bytes written as they are: everything but quotes, backslashes, control characters
+    /// and < > & (escaped so that JSON is safe inside HTML too).
+    private static func isPlain(_ byte: UInt8) -> Bool {
+        byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\")
+            && byte != UInt8(ascii: "<") && byte != UInt8(ascii: ">") && byte != UInt8(ascii: "&")
+    }
+
     private static func writeString(_ value: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        for byte in value.utf8 {
+        let utf8 = value.utf8
+        out.reserveCapacity(out.count + utf8.count + 2)
+        // Runs of plain bytes are copied at once; only the rare byte to escape is handled alone.
+        var runStart = utf8.startIndex
+        var index = runStart
+        while index != utf8.endIndex {
+            let byte = utf8[index]
+            if isPlain(byte) {
+                utf8.formIndex(after: &index)
+                continue
+            }
+            out.append(contentsOf: utf8[runStart..<index])
             switch byte {
             case UInt8(ascii: "\""): out.append(contentsOf: "\\\"".utf8)
             case UInt8(ascii: "\\"): out.append(contentsOf: "\\\\".utf8)
             case 0x0A: out.append(contentsOf: "\\n".utf8)
             case 0x0D: out.append(contentsOf: "\\r".utf8)
             case 0x09: out.append(contentsOf: "\\t".utf8)
-            // Control characters, and < > & so that JSON is safe inside HTML too.
-            case 0..<0x20, UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "&"):
+            default:
                 out.append(contentsOf: "\\u00".utf8)
                 out.append(hex[Int(byte >> 4)])
                 out.append(hex[Int(byte & 0x0F)])
-            default: out.append(byte)
             }
+            utf8.formIndex(after: &index)
+            runStart = index
         }
+        out.append(contentsOf: utf8[runStart..<index])
         out.append(UInt8(ascii: "\""))
     }
 

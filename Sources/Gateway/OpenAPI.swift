@@ -35,11 +35,13 @@ enum OpenAPI {
             })))
         }
         if let body = route.requestBody {
-            members.append(("requestBody", ["required": true, "content": ["application/json": ["schema": body]]]))
+            members.append(("requestBody", ["required": true, "content": .object([(route.requestMediaType, JSON.object([("schema", body)]))])]))
         }
         var responses: [(String, JSON)] = []
         if let schema = route.success.schema {
-            responses.append((String(route.success.status), ["description": "success", "content": ["application/json": ["schema": schema]]]))
+            responses.append((String(route.success.status), ["description": "success", "content": .object([(route.successMediaType, JSON.object([("schema", schema)]))])]))
+        } else if route.successMediaType != "application/json" {
+            responses.append((String(route.success.status), ["description": "success", "content": .object([(route.successMediaType, JSON.object([("schema", string)]))])]))
         } else {
             responses.append((String(route.success.status), ["description": "success"]))
         }
@@ -66,7 +68,8 @@ enum OpenAPI {
         case 400: "a parameter or body field is wrong (field names it)"
         case 401: "not logged in, or the session expired"
         case 403: "the role may not do this, or the CSRF token is missing"
-        case 404: "no such record in the caller's scope"
+        case 404: "no such record (or certificate, template, code) in the caller's scope"
+        case 413: "the request body is too large"
         case 415: "the body is not application/json"
         case 429: "too many attempts; see Retry-After"
         case 503: "a service the answer needs is not reachable"
@@ -126,6 +129,31 @@ enum OpenAPI {
                                                                                ("expiry_date", nullableString), ("record_id", integer)])]),
                               ])]),
                               ("truncated", boolean)]),
+            "Version": object([("number", integer), ("kind", ["type": "string", "enum": ["internal", "external"]]), ("media_type", string),
+                               ("size", integer), ("expiry_date", nullableString),
+                               ("state", ["type": "string", "enum": ["current", "superseded", "replaced", "revoked"]]),
+                               ("created_at", string), ("created_by", string), ("file_name", string),
+                               ("replaces", ["type": ["integer", "null"]]), ("revoked_reason", nullableString)]),
+            "Certificate": object([("record_id", integer), ("certificate_number", string), ("verification_code", nullableString),
+                                   ("verification_url", nullableString), ("shared", boolean), ("current_version", ["type": ["integer", "null"]]),
+                                   ("versions", ["type": "array", "items": API.ref("Version")])]),
+            "CertificateWrite": object([("certificate", API.ref("Certificate")), ("record", API.ref("Record")), ("email_request_id", nullableString)]),
+            "IssueProgressLine": ["type": "object", "description": "one NDJSON line per record, then a last line with finished: true",
+                                  "properties": ["record_id": integer, "issued": boolean, "problem": nullableString, "done": integer,
+                                                 "total": integer, "certificate_number": nullableString, "finished": boolean,
+                                                 "refused": integer]],
+            "ShareBatch": object([("updated", integer), ("problems", ["type": "array", "items": object([("record_id", integer), ("message", string)])])]),
+            "History": object([("certificate", API.ref("Certificate")),
+                               ("audit", ["type": "array", "items": object([("at", string), ("actor", string), ("action", string),
+                                                                             ("version", ["type": ["integer", "null"]]), ("detail", nullableString)])])]),
+            "Template": object([("template_id", string), ("name", string), ("title", string), ("body", string), ("footer", string),
+                                ("signatory", string), ("primary_colour", string), ("accent_colour", string),
+                                ("orientation", ["type": "string", "enum": ["landscape", "portrait"]]), ("logo_png_base64", nullableString),
+                                ("revision", integer), ("updated_at", nullableString), ("updated_by", nullableString)]),
+            "Templates": object([("templates", ["type": "array", "items": API.ref("Template")]), ("placeholders", ["type": "array", "items": string])]),
+            "Verification": object([("holder", string), ("course", string), ("completion_date", string), ("expiry_date", nullableString),
+                                    ("state", ["type": "string", "enum": ["valid", "expired", "revoked"]]), ("certificate_number", string),
+                                    ("provider", string)]),
             "Forecast": object([("months", ["type": "array", "items": object([("month", string), ("expiring", integer)])])]),
         ]
     }

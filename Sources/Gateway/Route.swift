@@ -27,6 +27,9 @@ struct Call: Sendable {
     var pathParameters: [String: String]
     var requestID: String
 
+    /// Largest JSON request body (the server takes up to 21 MiB, for uploads).
+    static let maxJSONBodyBytes = 1 << 20
+
     /// The session of a route that requires one.
     var user: Session { session! }
 
@@ -38,8 +41,12 @@ struct Call: Sendable {
         return id
     }
 
-    /// The body as a JSON object; 400 naming the problem when it is not one.
-    func jsonBody() throws(APIError) -> JSON {
+    /// The body as a JSON object; 400 naming the problem when it is not one, 413 when it
+    /// is over the JSON limit (the server takes larger bodies, for uploads).
+    func jsonBody(limit: Int = Call.maxJSONBodyBytes) throws(APIError) -> JSON {
+        guard request.body.count <= limit else {
+            throw APIError(413, "payload_too_large", "the request body is over \(limit) bytes")
+        }
         guard request.header("content-type")?.lowercased().hasPrefix("application/json") == true else {
             throw APIError(415, "unsupported_media_type", "send the body as Content-Type: application/json")
         }
@@ -61,8 +68,12 @@ struct Route: Sendable {
     var parameters: [Parameter] = []
     /// The request body's schema, for routes that take one.
     var requestBody: JSON?
+    /// The request body's media type, when it is not JSON (e.g. an uploaded file).
+    var requestMediaType = "application/json"
     /// The success answer: status and schema.
     var success: (status: Int, schema: JSON?)
+    /// The success answer's media type, when it is not JSON (files, NDJSON, pages).
+    var successMediaType = "application/json"
     /// The error statuses this route answers besides 401/403/503.
     var errors: [Int] = []
     var handler: @Sendable (Gateway, Call) async throws -> HTTPResponse

@@ -31,11 +31,13 @@ public struct HTTPRequest: Sendable {
     public func argument(_ name: String) -> String? { query.first { $0.name == name }?.value }
 }
 
-/// An HTTP response: status, headers in order, and the body.
+/// An HTTP response: status, headers in order, and the body — in memory, or streamed.
 public struct HTTPResponse: Sendable {
     public var status: Int
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
+    /// When set, the body is produced while it is sent (and `body` is ignored).
+    public var stream: HTTPBodyStream?
 
     public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
         self.status = status
@@ -43,11 +45,44 @@ public struct HTTPResponse: Sendable {
         self.body = body
     }
 
+    /// A response whose body `stream` produces as the client takes it.
+    public init(status: Int, headers: [(name: String, value: String)] = [], stream: HTTPBodyStream) {
+        self.status = status
+        self.headers = headers
+        self.body = []
+        self.stream = stream
+    }
+
     public mutating func addHeader(_ name: String, _ value: String) { headers.append((name, value)) }
 
     /// The first header called `name`, case-insensitively.
     public func header(_ name: String) -> String? {
         headers.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+}
+
+/// A body produced while it is sent. The producer runs as a task once the response is
+/// queued; each `write` waits while a few chunks are still unsent (memory stays bounded
+/// whatever the size), and throws once the client has gone (the task is cancelled too).
+/// A producer that throws ends the response early: the client sees a broken body.
+public struct HTTPBodyStream: Sendable {
+    /// The body's length in bytes (sent as Content-Length); nil: unknown (chunked).
+    public var size: UInt64?
+    public var produce: @Sendable (HTTPBodyWriter) async throws -> Void
+
+    public init(size: UInt64? = nil, produce: @escaping @Sendable (HTTPBodyWriter) async throws -> Void) {
+        self.size = size
+        self.produce = produce
+    }
+}
+
+/// Where a streamed body's producer writes. `write` waits while `BodyPipe.maxQueuedChunks`
+/// chunks are unsent; it throws `CancellationError` once the client has gone.
+public struct HTTPBodyWriter: Sendable {
+    let pipe: BodyPipe
+
+    public func write(_ bytes: [UInt8]) async throws {
+        try await pipe.write(bytes)
     }
 }
 

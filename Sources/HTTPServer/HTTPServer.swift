@@ -38,6 +38,8 @@ public final class HTTPServer: Sendable {
             return daemon
         }
         guard let daemon else { return }
+        // Streamed bodies still waiting for their producers end now (BodyPipe.read).
+        context.takeUnretainedValue().stopping.store(true, ordering: .releasing)
         MHD_stop_daemon(daemon.pointer)
         context.release()
     }
@@ -55,10 +57,13 @@ public struct HTTPServerError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// What libmicrohttpd's callbacks reach through their context pointer. Immutable.
+/// What libmicrohttpd's callbacks reach through their context pointer. Immutable but for
+/// the `stopping` flag.
 final class ServerContext: Sendable {
     let limits: HTTPServerLimits
     let handler: HTTPServer.Handler
+    /// Set when the server stops (the one mutable part, atomic).
+    let stopping = Atomic<Bool>(false)
 
     init(limits: HTTPServerLimits, handler: @escaping HTTPServer.Handler) {
         self.limits = limits
@@ -155,15 +160,28 @@ func accessHandler(_ context: UnsafeMutableRawPointer?, _ connection: OpaquePoin
                                   clientAddress: String(decoding: address.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         response = server.respond(to: request)
     }
-    return queue(response, on: connection)
+    return queue(response, on: connection, server: server)
 }
 
-private func queue(_ response: HTTPResponse, on connection: OpaquePointer) -> MHD_Result {
-    let body = response.body
-    let mhdResponse = body.withUnsafeBytes { bytes in
-        MHD_create_response_from_buffer(bytes.count, UnsafeMutableRawPointer(mutating: bytes.baseAddress), cp_mhd_must_copy())
+private func queue(_ response: HTTPResponse, on connection: OpaquePointer, server: ServerContext) -> MHD_Result {
+    let created: OpaquePointer?
+    if let stream = response.stream {
+        // libmicrohttpd owns one retain of the pipe until its free callback.
+        let pipe = BodyPipe(server: server)
+        let context = Unmanaged.passRetained(pipe)
+        created = MHD_create_response_from_callback(stream.size ?? cp_mhd_size_unknown(), 32 * 1024, readBody, context.toOpaque(), freeBody)
+        if created == nil {
+            pipe.close()
+            context.release()
+        } else {
+            pipe.start(stream)
+        }
+    } else {
+        created = response.body.withUnsafeBytes { bytes in
+            MHD_create_response_from_buffer(bytes.count, UnsafeMutableRawPointer(mutating: bytes.baseAddress), cp_mhd_must_copy())
+        }
     }
-    guard let mhdResponse else { return .NO }
+    guard let mhdResponse = created else { return .NO }
     defer { MHD_destroy_response(mhdResponse) }
     for (name, value) in response.headers {
         _ = MHD_add_response_header(mhdResponse, name, value)

@@ -21,7 +21,7 @@ enum DemoCertificates {
         }
         var options = CallOptions(timeout: .seconds(300))
         options.metadata[MetadataKey.principal] = "admin"
-        options.metadata["cp-actor"] = "demo"
+        options.metadata[MetadataKey.actor] = "demo"
 
         // Every Pending record of the demo set, once the read model holds the import.
         var pending: [UInt64] = []

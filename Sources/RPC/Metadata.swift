@@ -48,6 +48,8 @@ public enum MetadataKey {
     public static let meshToken = "cp-mesh-token"
     public static let principal = "cp-principal"
     public static let requestID = "cp-request-id"
+    /// The person behind the principal (the gateway's user's e-mail), for audits.
+    public static let actor = "cp-actor"
 }
 
 /// Who the end user is, as asserted by the gateway and checked by every service.

@@ -59,14 +59,14 @@ import RPC
 
 @Suite struct RouteTests {
     @Test func pathsMatchTheirPatterns() {
-        let route = API.routes.first { $0.path == "/api/records/{id}/schedules" }!
+        let route = API.allRoutes.first { $0.path == "/api/records/{id}/schedules" }!
         #expect(route.match("/api/records/42/schedules".split(separator: "/")) == ["id": "42"])
         #expect(route.match("/api/records/42".split(separator: "/")) == nil)
         #expect(route.match("/api/records/42/other".split(separator: "/")) == nil)
     }
 
     @Test func everyRouteIsInTheOpenAPIDocumentAndNothingElse() throws {
-        let document = OpenAPI.document(routes: API.routes)
+        let document = OpenAPI.document(routes: API.allRoutes)
         #expect(document["openapi"] == "3.1.0")
         guard case .object(let paths)? = document["paths"] else { Issue.record("no paths"); return }
         var documented: Set<String> = []
@@ -77,7 +77,9 @@ import RPC
                 #expect(operation["responses"] != nil, "\(method) \(path)")
             }
         }
-        #expect(documented == Set(API.routes.map { "\($0.method) \($0.path)" }))
+        #expect(documented == Set(API.allRoutes.map { "\($0.method) \($0.path)" }))
+        let operationIDs = API.allRoutes.map(OpenAPI.operationID)
+        #expect(Set(operationIDs).count == operationIDs.count, "operationIds are unique: \(operationIDs)")
         // Every $ref points at a schema that exists.
         let text = String(decoding: document.serialized(), as: UTF8.self)
         guard case .object(let schemas)? = document["components"]?["schemas"] else { Issue.record("no schemas"); return }
@@ -121,6 +123,8 @@ import RPC
         let invalid = APIError.from(RPCError(.invalidArgument, "from: must be an ISO date such as 2026-03-02; found \"x\""), service: "stats-service")
         #expect(invalid.status == 400 && invalid.field == "from")
         #expect(APIError.from(RPCError(.notFound, "record_id: there is no record 9"), service: "s").status == 404)
+        let camel = APIError.from(RPCError(.invalidArgument, "primaryColour: \"red\" is not a colour"), service: "cert-store")
+        #expect(camel.field == "primary_colour" && camel.message == "primary_colour: \"red\" is not a colour")
         let down = APIError.from(RPCError(.unavailable, "connection refused to 127.0.0.1:7002"), service: "stats-service")
         #expect(down.status == 503 && down.message.contains("stats-service") && !down.message.contains("127.0.0.1"))
         let internalError = APIError.from(RPCError(.internalError, "sqlite: disk I/O error at /var/x"), service: "s")

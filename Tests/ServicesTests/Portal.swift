@@ -47,7 +47,7 @@ final class Portal: @unchecked Sendable {
         certificates = try await Self.startCertStore(data: data, meshToken: meshToken, catalogPort: catalog.port, port: port)
     }
 
-    /// The gateway in front of both services; `url` is its address.
+    /// The gateway in front of the three services; `url` is its address.
     func startGateway() async throws {
         var environment = ProcessInfo.processInfo.environment
         environment["CERTPORTAL_SESSION_KEY"] = Self.sessionKey
@@ -55,6 +55,7 @@ final class Portal: @unchecked Sendable {
         gateway = try await ServiceProcess("gateway", arguments: [
             "--port", "0", "--data", data, "--mesh-token", meshToken, "--today", Self.today,
             "--catalog", "127.0.0.1:\(catalog.port)", "--stats", "127.0.0.1:\(stats.port)",
+            "--certificates", "127.0.0.1:\(certificates.port)",
         ], environment: environment)
     }
 

@@ -25,6 +25,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 SCREENSHOTS = pathlib.Path(__file__).resolve().parent / "screenshots"
+DOWNLOADS = pathlib.Path(tempfile.mkdtemp(prefix="certportal-e2e-downloads-"))
 TODAY = "2026-06-15"
 START_TIMEOUT_S = 60
 
@@ -129,6 +130,27 @@ class Api:
             except ValueError:
                 return e.code, text
 
+    def raw(self, method, path, query=None, data=None, headers=None):
+        """Any request with a raw body; answers (status, headers, body bytes)."""
+        url = self.base + path
+        if query:
+            url += "?" + urllib.parse.urlencode({k: v for k, v in query.items() if v not in (None, "")})
+        req = urllib.request.Request(url, data=data, method=method)
+        for k, v in (headers or {}).items():
+            req.add_header(k, v)
+        if self.csrf and method != "GET":
+            req.add_header("X-CSRF-Token", self.csrf)
+        try:
+            with self.opener.open(req, timeout=60) as resp:
+                return resp.status, dict(resp.headers), resp.read()
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), e.read()
+
+    def post(self, path, body):
+        status, answer = self.call("POST", path, body=body)
+        assert status == 200, f"POST {path} {body} → {status} {answer}"
+        return answer
+
     def get(self, path, **query):
         status, body = self.call("GET", path, query=query)
         assert status == 200, f"GET {path} {query} → {status} {body}"
@@ -172,8 +194,13 @@ def browser():
                 "--lang=en-GB", "--disable-gpu"):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    options.add_experimental_option("prefs", {
+        "download.default_directory": str(DOWNLOADS), "download.prompt_for_download": False,
+        "download.directory_upgrade": True, "safebrowsing.enabled": False,
+    })
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     driver.set_page_load_timeout(30)
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(DOWNLOADS)})
     try:
         yield driver
     finally:
@@ -244,6 +271,27 @@ class Page:
               for (const c of tr.querySelectorAll('[data-key]')) row[c.dataset.key] = c.textContent.trim();
               return row;
             });""")
+
+    def show(self, **params):
+        """Opens the Records view with these filters (e.g. q=a booking id) and waits for its rows."""
+        self.js("const t = document.getElementById('records-table'); if (t) t.dataset.loads = '0';")
+        self.open("#/records?" + urllib.parse.urlencode(params))
+        self.wait(lambda: self.visible("records-view"), message="records view")
+        self.wait_loaded(0)
+
+    def row(self, record_id):
+        return self.d.find_element(By.CSS_SELECTOR, f'#records-table tbody tr[data-record-id="{record_id}"]')
+
+    def row_action(self, record_id, action):
+        """The row's action control (button or link), or None."""
+        found = self.d.find_elements(By.CSS_SELECTOR, f'#records-table tbody tr[data-record-id="{record_id}"] [data-action="{action}"]')
+        return found[0] if found else None
+
+    def toasts(self):
+        return self.js("return [...document.querySelectorAll('#toasts .toast')].map(t => t.textContent)")
+
+    def dialog_open(self, element_id):
+        return self.js("const d = document.getElementById(arguments[0]); return !!d && d.open;", element_id)
 
     def click(self, css):
         self.d.find_element(By.CSS_SELECTOR, css).click()

@@ -4,9 +4,12 @@ import { el } from './format.js';
 import { RecordsView } from './records.js';
 import { MatrixView } from './matrix.js';
 import { ForecastView } from './forecast.js';
+import { TemplatesView } from './templates.js';
 
 const $ = (id) => document.getElementById(id);
 const ROLE_TITLES = { admin: 'Admin', orgrep: 'Org rep', booker: 'Booker' };
+const VIEWS = ['records', 'matrix', 'forecast', 'templates'];
+const ADMIN_VIEWS = ['templates'];
 const BANNER_TEXT = 'The records service is not reachable right now — retrying…';
 
 const app = {
@@ -24,7 +27,8 @@ const app = {
 function parseHash() {
   const raw = location.hash.replace(/^#\/?/, '');
   const [name, query = ''] = raw.split('?');
-  const view = ['records', 'matrix', 'forecast'].includes(name) ? name : 'records';
+  let view = VIEWS.includes(name) ? name : 'records';
+  if (ADMIN_VIEWS.includes(view) && !(app.user && app.user.role === 'admin')) view = 'records';
   return { view, params: new URLSearchParams(query) };
 }
 
@@ -40,11 +44,12 @@ function navigate(view, params, { replace = true } = {}) {
 function route() {
   if (!app.user) return;
   const { view, params } = parseHash();
-  for (const name of ['records', 'matrix', 'forecast']) $(`${name}-view`).hidden = name !== view;
+  for (const dialog of document.querySelectorAll('dialog[open]')) dialog.close(); // a popup belongs to the view it was opened on
+  for (const name of VIEWS) $(`${name}-view`).hidden = name !== view;
   for (const a of document.querySelectorAll('#main-nav a')) {
     if (a.dataset.view === view) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
   }
-  const titles = { records: 'Records', matrix: 'Training matrix', forecast: 'Plan ahead' };
+  const titles = { records: 'Records', matrix: 'Training matrix', forecast: 'Plan ahead', templates: 'Templates' };
   document.title = `${titles[view]} · ${app.config.provider.name}`;
   app.current = app.views[view];
   app.current.show(params);
@@ -156,7 +161,7 @@ function showLogin(message) {
   $('boot').hidden = true;
   $('main-nav').hidden = true;
   $('user-box').hidden = true;
-  for (const name of ['records', 'matrix', 'forecast']) $(`${name}-view`).hidden = true;
+  for (const name of VIEWS) $(`${name}-view`).hidden = true;
   $('login-view').hidden = false;
   document.body.classList.add('is-login');
   document.title = `Log in · ${app.config ? app.config.provider.name : 'Certification Portal'}`;
@@ -176,8 +181,11 @@ function signedIn(session) {
   $('user-email').textContent = app.user.email;
   $('user-role').textContent = ROLE_TITLES[app.user.role] || app.user.role;
   document.body.dataset.role = app.user.role;
+  for (const a of document.querySelectorAll('#main-nav [data-admin-only]')) a.hidden = app.user.role !== 'admin';
   // Views bind their controls once; each reads app.user when it shows, so a new log-in starts afresh.
-  if (!app.views.records) app.views = { records: new RecordsView(app), matrix: new MatrixView(app), forecast: new ForecastView(app) };
+  if (!app.views.records) {
+    app.views = { records: new RecordsView(app), matrix: new MatrixView(app), forecast: new ForecastView(app), templates: new TemplatesView(app) };
+  }
   for (const view of Object.values(app.views)) view.reset();
   route();
 }

@@ -67,3 +67,9 @@ export function inReadingOrder(statuses) {
   const rank = (s) => { const i = READING_ORDER.indexOf(s.key); return i < 0 ? READING_ORDER.length : i; };
   return [...statuses].sort((a, b) => rank(a) - rank(b));
 }
+
+/** A <time> element for an instant ("2026-06-15T10:22:01Z"), shown in the viewer's local time. */
+export function instantEl(iso) {
+  const d = new Date(iso || '');
+  return el('time', { datetime: iso }, Number.isNaN(d.getTime()) ? (iso || '') : dateTimeFmt.format(d));
+}

@@ -1,11 +1,13 @@
 // The Records view: stats bar, filters, the results table, selection and row actions.
 import { api, ApiError } from './api.js';
 import { el, timeEl, formatDate, formatNumber, inReadingOrder, EN_DASH } from './format.js';
+import { CertActions } from './certs.js';
 
 const $ = (id) => document.getElementById(id);
 const PAGE_SIZES = ['25', '50', '100', '200'];
 const FILTER_KEYS = ['date_field', 'from', 'to', 'course', 'organisation', 'booker', 'status', 'q', 'sort', 'page_size'];
-const BATCH_ACTIONS = ['Download ZIP', 'Send Email', 'Issue', 'Share'];
+// The selection bar's actions: [key, label, admin only, ready]. ZIP and e-mail come with the export service.
+const BATCH_ACTIONS = [['zip', 'Download ZIP', false, false], ['email', 'Send Email', true, false], ['issue', 'Issue', true, true], ['share', 'Share', true, true]];
 const SEARCH_DELAY_MS = 350;
 
 export class RecordsView {
@@ -14,6 +16,7 @@ export class RecordsView {
     this.table = $('records-table');
     this.controller = null;
     this.loadSeq = 0;
+    this.certs = new CertActions(this);
     this.bindControls();
     this.reset();
   }
@@ -90,9 +93,15 @@ export class RecordsView {
     });
     $('clear-selection').addEventListener('click', () => this.clearSelection(true));
     const batch = $('batch-actions');
-    for (const label of BATCH_ACTIONS) {
-      batch.append(el('button', { type: 'button', class: 'btn btn-secondary btn-small', disabled: true, title: 'Coming soon' }, label));
+    for (const [key, label, adminOnly, ready] of BATCH_ACTIONS) {
+      batch.append(el('button', {
+        type: 'button', class: 'btn btn-secondary btn-small', id: `batch-${key}`, dataset: { adminOnly: adminOnly ? 'true' : null },
+        disabled: !ready, title: ready ? null : 'Coming soon', 'aria-describedby': ready ? null : 'batch-soon',
+      }, label));
     }
+    batch.append(el('span', { id: 'batch-soon', class: 'sr-only' }, 'Coming soon'));
+    $('batch-issue').addEventListener('click', (e) => this.certs.batchIssue(e.currentTarget));
+    $('batch-share').addEventListener('click', (e) => this.certs.batchShare(e.currentTarget));
     this.table.addEventListener('change', (e) => this.onCheckbox(e));
     this.table.addEventListener('click', (e) => this.onTableClick(e));
   }
@@ -343,27 +352,14 @@ export class RecordsView {
     }
     if (value === null || value === undefined || value === '') return el('span', { class: 'empty', title: 'None' }, EN_DASH);
     if (typeof value === 'boolean') return el('span', { class: value ? 'yes' : 'no' }, value ? 'Yes' : 'No');
+    if (key === 'cert_type') return el('span', { class: `cert-type cert-type-${value}` }, value === 'internal' ? 'Internal' : value === 'external' ? 'External' : value);
     if (key === 'pass_fail') return el('span', { class: `result result-${value}` }, value === 'pass' ? 'Pass' : value === 'fail' ? 'Fail' : value);
     if (/_date$/.test(key) && typeof value === 'string' && /^\d{4}-\d{2}-\d{2}/.test(value)) return timeEl(value);
     return String(value);
   }
 
   actions(record) {
-    const name = `${record.contact_name}, ${record.course_name}`;
-    const soon = (label) => el('button', { type: 'button', class: 'btn btn-small btn-quiet', disabled: true, title: 'Coming soon' }, label);
-    const box = el('div', { class: 'row-actions' });
-    if (this.app.user.role === 'admin') {
-      box.append(
-        el('button', { type: 'button', class: 'btn btn-small btn-secondary', dataset: { action: 'rebook' }, 'aria-label': `Re-book ${name}` }, 'Re-book'),
-        soon('Download Cert'), soon('Upload Cert'), soon('Send Email'));
-    } else {
-      if (record.booking_url) {
-        box.append(el('a', { class: 'btn btn-small btn-secondary', href: record.booking_url, target: '_blank', rel: 'noopener',
-          'aria-label': `Re-book ${name} (opens the booking page in a new tab)` }, 'Re-book'));
-      }
-      box.append(soon('Download'));
-    }
-    return box;
+    return this.certs.rowActions(record);
   }
 
   onTableClick(e) {
@@ -375,11 +371,13 @@ export class RecordsView {
       this.refilter();
       return;
     }
-    const action = e.target.closest('[data-action="rebook"]');
-    if (action) {
+    const action = e.target.closest('button[data-action]');
+    if (action && !action.disabled) {
       const id = Number(action.closest('tr').dataset.recordId);
       const record = this.records.find((r) => r.record_id === id);
-      if (record) this.openRebook(record, action);
+      if (!record) return;
+      if (action.dataset.action === 'rebook') this.openRebook(record, action);
+      else this.certs.onAction(action.dataset.action, record, action);
     }
   }
 
@@ -441,6 +439,8 @@ export class RecordsView {
     }
     const count = this.allMatching ? this.total : this.selected.size;
     $('selection-bar').hidden = count === 0;
+    const admin = this.app.user && this.app.user.role === 'admin';
+    for (const button of $('batch-actions').querySelectorAll('[data-admin-only]')) button.hidden = !admin;
     $('selection-count').textContent = this.allMatching
       ? `All ${formatNumber(this.total)} matching records selected`
       : `${formatNumber(count)} selected`;
