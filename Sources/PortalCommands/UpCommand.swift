@@ -34,6 +34,7 @@ public enum UpCommand {
             // QR codes on certificates point at the gateway's verification page.
             ServiceSpec(name: "cert-store", arguments: ["--catalog", catalog, "--public-url", "http://\(gateway)"], health: .rpc),
             ServiceSpec(name: "stats-service", arguments: ["--catalog", catalog, "--certificates", certificates], health: .rpc),
+            ServiceSpec(name: "export-service", arguments: ["--stats", stats, "--certificates", certificates], health: .rpc),
             ServiceSpec(name: "gateway", arguments: ["--catalog", catalog, "--stats", stats, "--certificates", certificates],
                         environment: ["CERTPORTAL_SESSION_KEY": sessionKey], health: .http(path: "/api/health")),
         ]

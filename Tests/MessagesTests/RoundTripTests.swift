@@ -80,6 +80,16 @@ struct RoundTripTests {
         }
     }
 
+    @Test("every case of an export's chunk survives, defaults too")
+    func exportChunkParts() throws {
+        for part in [Certportal_Export_V1_ExportChunk.Part.header(Samples.exportExportHeader), .header(.init()), .data([0x50, 0x4B, 3, 4]),
+                     .data([]), .progress(Samples.exportExportProgress), .progress(.init()), .skipped(Samples.exportExportSkipped), nil] {
+            var chunk = Certportal_Export_V1_ExportChunk()
+            chunk.part = part
+            #expect(try Certportal_Export_V1_ExportChunk(serializedBytes: chunk.serializedBytes()).part == part)
+        }
+    }
+
     @Test("large messages: a 1 MiB body and a thousand repeated messages")
     func largeMessages() throws {
         var payload = Certportal_Testing_V1_Payload()

@@ -154,7 +154,7 @@ enum Samples {
         streamingOutputCallRequest, streamingOutputCallResponse,
         healthCheckRequest, healthCheckResponse,
         Certportal_Reflection_V1_ListServicesRequest(), serviceInfo, listServicesResponse,
-    ] + serviceMessages + certificatesMessages
+    ] + serviceMessages + certificatesMessages + exportMessages
 
     /// Every case of Frame's oneof, including cases whose payload is all defaults (the
     /// case itself must survive).

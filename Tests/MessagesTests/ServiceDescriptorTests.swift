@@ -61,6 +61,7 @@ struct ServiceDescriptorTests {
         #expect(ProtoRegistry.services.map(\.name) == [
             "certportal.catalog.v1.Catalog",
             "certportal.certificates.v1.Certificates",
+            "certportal.export.v1.Exports",
             "certportal.feed.v1.Feed",
             "certportal.health.v1.Health",
             "certportal.reflection.v1.Reflection",
@@ -71,6 +72,7 @@ struct ServiceDescriptorTests {
         #expect(ProtoRegistry.services.map(\.protoFile) == [
             "certportal/catalog/v1/catalog.proto",
             "certportal/certificates/v1/certificates.proto",
+            "certportal/export/v1/export.proto",
             "certportal/feed/v1/feed.proto",
             "certportal/health/v1/health.proto",
             "certportal/reflection/v1/reflection.proto",
@@ -83,6 +85,8 @@ struct ServiceDescriptorTests {
         #expect(Certportal_Stats_V1_Stats.listRecords.idempotent)
         #expect(!Certportal_Catalog_V1_Catalog.importRecords.idempotent)
         #expect(!Certportal_Catalog_V1_Catalog.rebook.idempotent)
+        #expect(Certportal_Export_V1_Exports.recordsCSV.idempotent && Certportal_Export_V1_Exports.matrixCSV.idempotent)
+        #expect(Certportal_Export_V1_Exports.certificatesZIP.shape == .serverStreaming)
         #expect(Certportal_Catalog_V1_Catalog.importRecords.path == "/certportal.catalog.v1.Catalog/ImportRecords")
         let unimplemented = Certportal_Testing_V1_UnimplementedService.descriptor
         #expect(unimplemented.methods.map(\.path) == ["/certportal.testing.v1.UnimplementedService/UnimplementedCall"])
@@ -96,7 +100,7 @@ struct ServiceDescriptorTests {
     @Test("ProtoRegistry lists every message type once, sorted by name")
     func registryMessages() {
         let names = ProtoRegistry.messageTypes.map { $0.protoMessageName }
-        #expect(names.count == 94)
+        #expect(names.count == 101)
         #expect(names == names.sorted())
         #expect(Set(names).count == names.count)
         #expect(names.contains("certportal.rpc.v1.Frame"))

@@ -25,8 +25,11 @@ final class CommandProcess: @unchecked Sendable {
         process.standardError = stderr
         let stdin = Pipe()
         process.standardInput = stdin
+        // A command that exits before reading its input (a bad flag) closes the pipe: the write
+        // must then fail with EPIPE, not kill the whole test process with SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
         try process.run()
-        stdin.fileHandleForWriting.write(Data((standardInput ?? "").utf8))
+        try? stdin.fileHandleForWriting.write(contentsOf: Data((standardInput ?? "").utf8))
         try stdin.fileHandleForWriting.close()
         Thread { [self] in
             var line: [UInt8] = []

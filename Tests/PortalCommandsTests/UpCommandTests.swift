@@ -31,7 +31,7 @@ import Glibc
             }
         }
 
-        for name in ["catalog-service", "stats-service"] {
+        for name in ["catalog-service", "stats-service", "export-service"] {
             #expect(FileManager.default.fileExists(atPath: portalRun.runFile("\(name).address")), "\(name)")
         }
         let meshToken = try #require(portalRun.meshToken)

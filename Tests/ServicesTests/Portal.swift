@@ -14,6 +14,7 @@ final class Portal: @unchecked Sendable {
     var certificates: ServiceProcess
     var stats: ServiceProcess
     var gateway: ServiceProcess?
+    var export: ServiceProcess?
     static let today = "2026-06-15"
     static let sessionKey = String(repeating: "5a", count: 32)
 
@@ -60,6 +61,14 @@ final class Portal: @unchecked Sendable {
 
     var url: String { "http://127.0.0.1:\(gateway!.port)" }
 
+    /// export-service, calling stats-service and cert-store.
+    func startExport() async throws {
+        export = try await ServiceProcess("export-service", arguments: [
+            "--port", "0", "--data", data, "--mesh-token", meshToken, "--today", Self.today,
+            "--stats", "127.0.0.1:\(stats.port)", "--certificates", "127.0.0.1:\(certificates.port)",
+        ])
+    }
+
     func restartCatalog(signal: Int32 = SIGTERM) async throws {
         await catalog.stop(signal: signal)
         catalog = try await ServiceProcess("catalog-service", arguments: ["--data", data, "--mesh-token", meshToken])
@@ -93,6 +102,7 @@ final class Portal: @unchecked Sendable {
     func stop() async {
         // Followers first: a service drains its open feed subscriptions before it exits.
         await gateway?.stop()
+        await export?.stop()
         await stats.stop()
         await certificates.stop()
         await catalog.stop()
@@ -142,7 +152,7 @@ func withPortal<T>(_ body: (Portal) async throws -> T) async throws -> T {
         await portal.stop()
         return result
     } catch {
-        Issue.record("catalog-service log:\n\(portal.catalog.log)\nstats-service log:\n\(portal.stats.log)\ncert-store log:\n\(portal.certificates.log)\ngateway log:\n\(portal.gateway?.log ?? "")")
+        Issue.record("catalog-service log:\n\(portal.catalog.log)\nstats-service log:\n\(portal.stats.log)\ncert-store log:\n\(portal.certificates.log)\nexport-service log:\n\(portal.export?.log ?? "")\ngateway log:\n\(portal.gateway?.log ?? "")")
         await portal.stop()
         throw error
     }

@@ -1,0 +1,46 @@
+internal import CSV
+internal import Messages
+internal import Records
+internal import RecordValues
+
+/// CSV as the portal hands it to people: RFC 4180 (Sources/CSV's writer), UTF-8 with a BOM
+/// (so spreadsheet programs read names in every script right), and no cell a spreadsheet
+/// would run as a formula.
+enum ReportCSV {
+    static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
+
+    /// Characters that make a spreadsheet treat a cell as a formula (OWASP's list).
+    static let formulaStarts: Set<Character> = ["=", "+", "-", "@", "\t", "\r"]
+
+    /// The cell with a leading `'` when it starts like a formula, else as it is.
+    static func neutralised(_ cell: String) -> String {
+        guard let first = cell.unicodeScalars.first, formulaStarts.contains(Character(first)) else { return cell }
+        return "'" + cell
+    }
+
+    static func appendRow(_ cells: [String], to buffer: inout [UInt8]) {
+        CSVWriter.appendRecord(cells.map(neutralised), to: &buffer)
+    }
+
+    /// The records report's heading: the table's data columns' titles, in order.
+    static var recordsHeader: [String] { RecordColumn.dataColumns.map(\.title) }
+
+    static func recordCells(_ row: Certportal_Stats_V1_RecordRow) -> [String] {
+        RecordColumn.dataColumns.map { $0.reportText(of: row) }
+    }
+
+    /// The training matrix: contact, organisation, then one column per course; each cell the
+    /// contact's best status on that course and its expiry, "Certified (2027-03-31)".
+    static func matrixRows(_ matrix: Certportal_Stats_V1_MatrixResponse) -> [[String]] {
+        var rows = [["Contact Name", "Organisation"] + matrix.courses.map(\.courseName)]
+        for row in matrix.rows {
+            var cells = [row.contactName, row.organisationName] + Array(repeating: "", count: matrix.courses.count)
+            for cell in row.cells where Int(cell.courseIndex) < matrix.courses.count {
+                let status = RecordStatus(rawValue: cell.status)?.title ?? cell.status
+                cells[2 + Int(cell.courseIndex)] = cell.expiryDate.isEmpty ? status : "\(status) (\(cell.expiryDate))"
+            }
+            rows.append(cells)
+        }
+        return rows
+    }
+}

@@ -1,0 +1,30 @@
+// export-service --stats HOST:PORT --certificates HOST:PORT [--port N] [--data DIR]
+//                [--today YYYY-MM-DD] [--time-zone TZ] [--mesh-token T]
+// The records report and the training matrix as CSV, certificates as one ZIP, streamed,
+// each with the caller's principal passed on to stats-service and cert-store. Its
+// database: DIR/export.sqlite (the exports made; jobs and the e-mail outbox come later).
+import Export
+import ServiceRuntime
+import Foundation
+
+let command = ServiceCommand(name: "export-service", ownFlags: ["--stats", "--certificates", "--time-zone"])
+guard let stats = command.client("--stats", compressed: false) else {
+    ServiceCommand.exit(command.name, "--stats HOST:PORT is required (stats-service's address)", status: 2)
+}
+guard let certificates = command.client("--certificates", compressed: false) else {
+    ServiceCommand.exit(command.name, "--certificates HOST:PORT is required (cert-store's address)", status: 2)
+}
+var settings = ExportSettings()
+settings.today = command.today
+if let zone = command.arguments.string("--time-zone") ?? ProcessInfo.processInfo.environment["CERTPORTAL_TIME_ZONE"] {
+    guard let timeZone = TimeZone(identifier: zone) else {
+        ServiceCommand.exit(command.name, "--time-zone: unknown time zone \"\(zone)\" (e.g. Europe/London)", status: 2)
+    }
+    settings.timeZone = timeZone
+}
+do {
+    let store = try await ExportStore.open(path: command.dataFile("export.sqlite"))
+    await command.serve([ExportService(stats: stats, certificates: certificates, store: store, settings: settings)])
+} catch {
+    ServiceCommand.exit(command.name, "cannot open the export database: \(error)", status: 1)
+}
