@@ -1,5 +1,6 @@
 internal import Messages
 internal import Records
+internal import RecordValues
 
 /// The API's shape of the read model's rows: every display column under its key
 /// (`Records.RecordColumn`), plus the ids and links the pages need.
@@ -18,25 +19,13 @@ enum RecordJSON {
         return .object(members)
     }
 
-    /// One column's value for a row.
+    /// One column's value for a row (the mapping lives in RecordValues, shared with the CSV report).
     static func value(_ column: RecordColumn, of row: Certportal_Stats_V1_RecordRow) -> JSON {
-        switch column {
-        case .bookingID: .string(row.bookingId)
-        case .contactName: .string(row.contactName)
-        case .organisation: .string(row.organisationName)
-        case .booker: .string(row.bookerName)
-        case .courseName: .string(row.courseName)
-        case .scheduleID: .string(row.scheduleId)
-        case .status: .string(row.status)
-        case .startDate: .text(row.start)
-        case .completionDate: .text(row.completionDate)
-        case .expiryDate: .text(row.expiryDate)
-        case .certificateUpdated: .bool(row.certificateUpdated)
-        case .certType: .text(row.certType)
-        case .outstanding: .bool(row.outstanding)
-        case .shared: .bool(row.shared)
-        case .passFail: .text(row.result == "none" ? "" : row.result)
-        case .actions: .null
+        switch column.value(of: row) {
+        case .text(let text): .string(text)
+        case .optionalText(let text): .text(text)
+        case .flag(let flag): .bool(flag)
+        case .none: .null
         }
     }
 
