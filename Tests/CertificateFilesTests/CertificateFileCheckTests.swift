@@ -2,7 +2,9 @@ import CertificateFiles
 import Foundation
 import Testing
 
-@Suite struct CertificateFileCheckTests {
+// Serialized: the checks decode whole images and PDFs on the calling thread, and two such
+// tests at once would take both of the cooperative pool's threads from every other test.
+@Suite(.serialized) struct CertificateFileCheckTests {
     // MARK: Accepted
 
     @Test(arguments: [[], ["-interlace", "PNG"], ["-depth", "16"], ["-colorspace", "Gray"]])

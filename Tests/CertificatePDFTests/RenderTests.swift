@@ -3,7 +3,9 @@ import Synchronization
 import Testing
 import CertificatePDF
 
-@Suite struct RenderTests {
+// Serialized: each render takes the calling thread for a while; two at once would take both
+// of the cooperative pool's threads from every other test in the process.
+@Suite(.serialized) struct RenderTests {
     @Test func longNameIs120Characters() { #expect(Fixtures.longName.count == 120) }
 
     /// Each name, checked by qpdf, pdftotext, pdffonts and zbarimg.

@@ -101,10 +101,12 @@ import Glibc
         let probe = ProbeService()
         try await withServer(services: [probe]) { _, port in
             let client = RPCClient(port: port)  // one connection
-            async let slow = client.unary(Probe.gate, Empty(), options: CallOptions(timeout: .seconds(20)))
+            async let slow = client.unary(Probe.gate, Empty(), options: CallOptions(timeout: .seconds(120)))
             // The gate opens only after a second call on the same connection has completed;
             // if calls were served one after another this would end in DEADLINE_EXCEEDED.
-            for _ in 0..<10 { _ = try await client.unary(Probe.principal, Empty(), options: CallOptions(timeout: .seconds(10))) }
+            // (Generous deadlines: the whole suite shares two cooperative threads, and a busy
+            // moment must not pass for calls served in turn.)
+            for _ in 0..<10 { _ = try await client.unary(Probe.principal, Empty(), options: CallOptions(timeout: .seconds(60))) }
             probe.gate.open()
             _ = try await slow
         }
