@@ -141,7 +141,7 @@ enum API {
     ]
 
     /// Every endpoint: these and the certificates' (CertificateAPI.swift).
-    static let allRoutes = routes + certificateRoutes
+    static let allRoutes = routes + certificateRoutes + exportRoutes
 
     static func ref(_ name: String) -> JSON { ["$ref": .string("#/components/schemas/\(name)")] }
 
@@ -201,7 +201,8 @@ extension Gateway {
 
     /// Each service's health check, in parallel, each within a second.
     func health(_ call: Call) async -> JSON {
-        let services: [(String, RPCClient)] = [("catalog-service", catalog), ("stats-service", stats), ("cert-store", certificates)]
+        var services: [(String, RPCClient)] = [("catalog-service", catalog), ("stats-service", stats), ("cert-store", certificates)]
+        if let exports { services.append(("export-service", exports)) }
         let states = await withTaskGroup(of: (String, Bool).self) { group in
             for (name, client) in services {
                 group.addTask {

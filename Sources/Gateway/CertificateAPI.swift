@@ -246,9 +246,10 @@ extension Gateway {
     /// Starts a server-streaming call and waits for its first message, so that an error
     /// (not found, forbidden, down) is still an ordinary error answer.
     func openStream<Request, Response>(_ method: MethodDescriptor<Request, Response>, _ request: Request,
-                                       options: CallOptions) async throws -> (first: Response?, call: ClientCall) {
-        try await calling("cert-store") {
-            let stream = try await certificates.startCall(path: method.path, options: options, messages: [request.serializedBytes()], halfClose: true)
+                                       options: CallOptions, service: String = "cert-store",
+                                       client: RPCClient? = nil) async throws -> (first: Response?, call: ClientCall) {
+        try await calling(service) {
+            let stream = try await (client ?? certificates).startCall(path: method.path, options: options, messages: [request.serializedBytes()], halfClose: true)
             do {
                 guard let bytes = try await stream.nextMessage() else { return (nil, stream) }
                 return (try Response(serializedBytes: bytes), stream)

@@ -41,6 +41,8 @@ public final class Gateway: Sendable {
     let catalog: RPCClient
     let stats: RPCClient
     let certificates: RPCClient
+    /// export-service; nil when none is configured (its endpoints then answer 503).
+    let exports: RPCClient?
     let assets: Assets
     let throttle = LoginThrottle()
     let verifyLimiter: RateLimiter
@@ -48,12 +50,13 @@ public final class Gateway: Sendable {
     let routes: [Route]
 
     public init(configuration: GatewayConfiguration, sealer: SessionSealer, catalog: RPCClient, stats: RPCClient,
-                certificates: RPCClient) throws {
+                certificates: RPCClient, exports: RPCClient? = nil) throws {
         self.configuration = configuration
         self.sealer = sealer
         self.catalog = catalog
         self.stats = stats
         self.certificates = certificates
+        self.exports = exports
         verifyLimiter = RateLimiter(perMinute: configuration.verificationsPerMinute)
         assets = try Assets(root: configuration.webRoot)
         routes = API.allRoutes

@@ -16,7 +16,7 @@ internal import Foundation
 /// `CERTPORTAL_PROVIDER_COLOUR`, `CERTPORTAL_PROVIDER_LOGO` (a PNG, JPEG or SVG file).
 public enum GatewayCommand {
     public static func run() async -> Never {
-        let command = ServiceCommand(name: "gateway", ownFlags: ["--catalog", "--stats", "--certificates", "--web"], booleanFlags: ["--secure-cookies"])
+        let command = ServiceCommand(name: "gateway", ownFlags: ["--catalog", "--stats", "--certificates", "--exports", "--web"], booleanFlags: ["--secure-cookies"])
         let environment = ProcessInfo.processInfo.environment
         guard let catalog = command.client("--catalog", compressed: false) else {
             ServiceCommand.exit(command.name, "--catalog HOST:PORT is required (catalog-service's address)", status: 2)
@@ -61,7 +61,7 @@ public enum GatewayCommand {
         let port = command.arguments.string("--port") == nil ? 8080 : command.configuration.port
         do {
             let gateway = try Gateway(configuration: configuration, sealer: try SessionSealer(key: key), catalog: catalog, stats: stats,
-                                      certificates: certificates)
+                                      certificates: certificates, exports: command.client("--exports", compressed: false))
             // Uploads reach 20 MB; JSON endpoints refuse more than 1 MiB themselves.
             var limits = HTTPServerLimits()
             limits.maxBodyBytes = 21 << 20

@@ -35,7 +35,8 @@ public enum UpCommand {
             ServiceSpec(name: "cert-store", arguments: ["--catalog", catalog, "--public-url", "http://\(gateway)"], health: .rpc),
             ServiceSpec(name: "stats-service", arguments: ["--catalog", catalog, "--certificates", certificates], health: .rpc),
             ServiceSpec(name: "export-service", arguments: ["--stats", stats, "--certificates", certificates], health: .rpc),
-            ServiceSpec(name: "gateway", arguments: ["--catalog", catalog, "--stats", stats, "--certificates", certificates],
+            ServiceSpec(name: "gateway", arguments: ["--catalog", catalog, "--stats", stats, "--certificates", certificates,
+                                                     "--exports", try ports.address("export-service")],
                         environment: ["CERTPORTAL_SESSION_KEY": sessionKey], health: .http(path: "/api/health")),
         ]
     }

@@ -26,14 +26,16 @@ import Messages
         return User(cookie: cookie, csrf: answer.object["csrf_token"] as? String ?? "")
     }
 
-    /// A portal with 300 records (two organisations, three bookers) and one login per role.
-    static func withGateway(_ body: (Portal) async throws -> Void) async throws {
+    /// A portal with 300 records (two organisations, three bookers) and one login per role;
+    /// `exports`: export-service too, behind the gateway.
+    static func withGateway(exports: Bool = false, _ body: (Portal) async throws -> Void) async throws {
         try await withPortal { portal in
             let imported = try await portal.importFile(try RecordsFlowTests.write(RecordsFlowTests.file(rows: 300)))
             #expect(imported.status == 0, "\(imported.errors)")
             try await portal.putAccount("admin@example.com", password: "admin-pass-1", role: "admin")
             try await portal.putAccount("rep@example.com", password: "rep-pass-1", role: "orgrep", organisation: "ORG-A")
             try await portal.putAccount("booker@example.com", password: "booker-pass-1", role: "booker", booker: "BKR-2")
+            if exports { try await portal.startExport() }
             try await portal.startGateway()
             try await body(portal)
         }

@@ -56,7 +56,7 @@ final class Portal: @unchecked Sendable {
             "--port", "0", "--data", data, "--mesh-token", meshToken, "--today", Self.today,
             "--catalog", "127.0.0.1:\(catalog.port)", "--stats", "127.0.0.1:\(stats.port)",
             "--certificates", "127.0.0.1:\(certificates.port)",
-        ], environment: environment)
+        ] + (export.map { ["--exports", "127.0.0.1:\($0.port)"] } ?? []), environment: environment)
     }
 
     var url: String { "http://127.0.0.1:\(gateway!.port)" }
