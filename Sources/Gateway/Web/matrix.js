@@ -25,6 +25,7 @@ export class MatrixView {
   }
 
   async load(organisation) {
+    $('matrix-csv').href = '/api/exports/matrix.csv' + (organisation ? '?' + new URLSearchParams({ organisation }).toString() : '');
     if (this.controller) this.controller.abort();
     const controller = new AbortController();
     this.controller = controller;

@@ -6,8 +6,8 @@ import { CertActions } from './certs.js';
 const $ = (id) => document.getElementById(id);
 const PAGE_SIZES = ['25', '50', '100', '200'];
 const FILTER_KEYS = ['date_field', 'from', 'to', 'course', 'organisation', 'booker', 'status', 'q', 'sort', 'page_size'];
-// The selection bar's actions: [key, label, admin only, ready]. ZIP and e-mail come with the export service.
-const BATCH_ACTIONS = [['zip', 'Download ZIP', false, false], ['email', 'Send Email', true, false], ['issue', 'Issue', true, true], ['share', 'Share', true, true]];
+// The selection bar's actions: [key, label, admin only, ready]. E-mail comes with the outbox.
+const BATCH_ACTIONS = [['zip', 'Download ZIP', false, true], ['email', 'Send Email', true, false], ['issue', 'Issue', true, true], ['share', 'Share', true, true]];
 const SEARCH_DELAY_MS = 350;
 
 export class RecordsView {
@@ -101,6 +101,7 @@ export class RecordsView {
     }
     batch.append(el('span', { id: 'batch-soon', class: 'sr-only' }, 'Coming soon'));
     $('batch-issue').addEventListener('click', (e) => this.certs.batchIssue(e.currentTarget));
+    $('batch-zip').addEventListener('click', () => this.downloadZIP());
     $('batch-share').addEventListener('click', (e) => this.certs.batchShare(e.currentTarget));
     this.table.addEventListener('change', (e) => this.onCheckbox(e));
     this.table.addEventListener('click', (e) => this.onTableClick(e));
@@ -187,6 +188,36 @@ export class RecordsView {
     this.facetsLoaded = true;
   }
 
+  // MARK: exports
+
+  /** The filter as export query arguments (no sort order, page or cursor). */
+  filterQuery() {
+    const f = this.filters;
+    const params = new URLSearchParams();
+    for (const key of ['date_field', 'from', 'to', 'course', 'organisation', 'booker', 'status', 'q']) {
+      if (f[key]) params.set(key, f[key]);
+    }
+    return params;
+  }
+
+  /** The report link follows the filter and the sort, so the CSV is the table on screen. */
+  updateExportLinks() {
+    const params = this.filterQuery();
+    if (this.filters.sort) params.set('sort', this.filters.sort);
+    const text = params.toString();
+    $('download-csv').href = '/api/exports/records.csv' + (text ? '?' + text : '');
+  }
+
+  /** The selected certificates (or all that match) as one ZIP, downloaded by the browser. */
+  downloadZIP() {
+    const params = this.allMatching ? this.filterQuery() : new URLSearchParams({ ids: [...this.selected].join(',') });
+    const link = el('a', { href: '/api/exports/certificates.zip?' + params.toString(), download: '' });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    this.app.toast('Your ZIP is being prepared: the download starts in a moment. Certificates that are not shared with you are left out and listed in its manifest.');
+  }
+
   // MARK: loading
 
   query() {
@@ -199,6 +230,7 @@ export class RecordsView {
   }
 
   async load({ focusTable = false } = {}) {
+    this.updateExportLinks();
     if (this.controller) this.controller.abort();
     const controller = new AbortController();
     this.controller = controller;
