@@ -17,30 +17,14 @@ scripts/install-deps
 bench_setup certportal catalog-service cert-store stats-service gateway
 
 "$bin/certportal" generate records --count 2000 --seed 7 --today "$today" --out "$work/records.csv" >/dev/null
-"$bin/catalog-service" --data "$data" >"$work/catalog.out" 2>"$work/catalog.err" &
-pids+=($!)
-catalog_port=$(wait_listening "$work/catalog.out")
+start_catalog "$data" "$work"
 "$bin/certportal" import records "$work/records.csv" --data "$data" --quiet >/dev/null
-"$bin/cert-store" --data "$data" --catalog "127.0.0.1:$catalog_port" --today "$today" >"$work/certs.out" 2>"$work/certs.err" &
-pids+=($!)
-certs_port=$(wait_listening "$work/certs.out")
+start_cert_store "$data" "$catalog_port" "$today" "$work"
 
 # The finished, passed records (the ones a certificate may be issued for), from the catalog.
 ids=$(sqlite3 "$data/catalog.sqlite" "SELECT a.id FROM attendees a JOIN schedules s ON s.id = a.schedule_id
   WHERE coalesce(a.result, '') <> 'fail' AND substr(s.end, 1, 10) <= '$today' ORDER BY a.id LIMIT $batch" | tr '\n' ' ')
-request_hex=$(python3 - $ids <<'PY'
-import sys
-def varint(n):
-    out = b''
-    while True:
-        byte = n & 0x7f
-        n >>= 7
-        out += bytes([byte | (0x80 if n else 0)])
-        if not n: return out
-packed = b''.join(varint(int(i)) for i in sys.argv[1:])
-print((bytes([1 << 3 | 2]) + varint(len(packed)) + packed).hex())   # IssueBatchRequest.record_ids (packed)
-PY
-)
+request_hex=$(packed_varints 1 $ids)   # IssueBatchRequest.record_ids (packed)
 count=$(echo $ids | wc -w)
 issue_json=$("$bin/certportal" load --port "$certs_port" --method /certportal.certificates.v1.Certificates/IssueBatch \
   --shape server-streaming --request-hex "$request_hex" --metadata cp-principal=admin --concurrency 1 \

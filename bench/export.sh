@@ -18,31 +18,13 @@ seconds=${BENCH_SECONDS:-5}
 today=2026-06-15
 
 scripts/install-deps
-for product in certportal catalog-service cert-store stats-service export-service; do swift build -c release --product "$product" >/dev/null; done
-bin=$PWD/.build/release
-export CERTPORTAL_LOG_LEVEL=warning
-
-work=$(mktemp -d)
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-data=$work/data
-mkdir -p "$data/run"
-export CERTPORTAL_MESH_TOKEN=bench-token
-echo "$CERTPORTAL_MESH_TOKEN" > "$data/run/mesh-token"
+bench_setup certportal catalog-service cert-store stats-service export-service
 
 "$bin/certportal" generate records --count "$records" --seed 7 --today "$today" --out "$work/records.csv" >/dev/null
-"$bin/catalog-service" --data "$data" >"$work/catalog.out" 2>"$work/catalog.err" &
-pids+=($!)
-catalog_port=$(wait_listening "$work/catalog.out")
+start_catalog "$data" "$work"
 "$bin/certportal" import records "$work/records.csv" --data "$data" --quiet >/dev/null
-"$bin/cert-store" --data "$data" --catalog "127.0.0.1:$catalog_port" --today "$today" >"$work/certs.out" 2>"$work/certs.err" &
-pids+=($!)
-certs_port=$(wait_listening "$work/certs.out")
-"$bin/stats-service" --data "$data" --catalog "127.0.0.1:$catalog_port" --certificates "127.0.0.1:$certs_port" --today "$today" \
-  >"$work/stats.out" 2>"$work/stats.err" &
-pids+=($!)
-stats_port=$(wait_listening "$work/stats.out")
+start_cert_store "$data" "$catalog_port" "$today" "$work"
+start_stats "$data" "$catalog_port" "$today" "$work" "$certs_port"
 "$bin/export-service" --data "$data" --stats "127.0.0.1:$stats_port" --certificates "127.0.0.1:$certs_port" --today "$today" \
   >"$work/export.out" 2>"$work/export.err" &
 pids+=($!)
@@ -74,21 +56,7 @@ PY
 
 # 2. A ZIP of certificates: issue them first (finished, passed records), once.
 ids=$(sqlite3 "$data/stats.sqlite" "SELECT id FROM records WHERE result <> 'fail' AND completion <= '$today' ORDER BY id LIMIT $zip_count" | tr '\n' ' ')
-varints() {
-  python3 - "$1" $2 <<'PY'
-import sys
-def varint(n):
-    out = b''
-    while True:
-        byte = n & 0x7f
-        n >>= 7
-        out += bytes([byte | (0x80 if n else 0)])
-        if not n: return out
-packed = b''.join(varint(int(i)) for i in sys.argv[2:])
-print((bytes([int(sys.argv[1]) << 3 | 2]) + varint(len(packed)) + packed).hex())
-PY
-}
-ids_hex=$(varints 1 "$ids")   # IssueBatchRequest.record_ids and ZIPRequest.record_ids: field 1, packed
+ids_hex=$(packed_varints 1 $ids)   # IssueBatchRequest.record_ids and ZIPRequest.record_ids: field 1, packed
 count=$(echo $ids | wc -w)
 "$bin/certportal" load --port "$certs_port" --method /certportal.certificates.v1.Certificates/IssueBatch \
   --shape server-streaming --request-hex "$ids_hex" --metadata cp-principal=admin --concurrency 1 \

@@ -18,14 +18,10 @@ bench_setup certportal catalog-service cert-store stats-service gateway
 
 echo "generating and importing $records records…"
 "$bin/certportal" generate records --count "$records" --seed 7 --today "$today" --out "$work/records.csv"
-"$bin/catalog-service" --data "$data" --today "$today" >"$work/catalog.out" 2>"$work/catalog.err" &
-pids+=($!)
-catalog_port=$(wait_listening "$work/catalog.out")
+start_catalog "$data" "$work"
 "$bin/certportal" import records "$work/records.csv" --data "$data" --quiet
 echo bench-password-1 | "$bin/certportal" user add bench@example.com --role admin --password-stdin --data "$data" >/dev/null
-"$bin/cert-store" --data "$data" --catalog "127.0.0.1:$catalog_port" --today "$today" >"$work/certs.out" 2>"$work/certs.err" &
-pids+=($!)
-certs_port=$(wait_listening "$work/certs.out")
+start_cert_store "$data" "$catalog_port" "$today" "$work"
 start_stats "$data" "$catalog_port" "$today" "$work" "$certs_port"
 "$bin/gateway" --data "$data" --port 0 --catalog "127.0.0.1:$catalog_port" --stats "127.0.0.1:$stats_port" \
   --certificates "127.0.0.1:$certs_port" --today "$today" \

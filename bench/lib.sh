@@ -55,3 +55,34 @@ bench_setup() {
   CERTPORTAL_SESSION_KEY=$(python3 -c "import os; print(os.urandom(32).hex())")
   export CERTPORTAL_SESSION_KEY
 }
+
+# Starts catalog-service on DATA (output in WORK/catalog.*); sets catalog_port.
+start_catalog() {
+  "$bin/catalog-service" --data "$1" >"$2/catalog.out" 2>"$2/catalog.err" &
+  pids+=($!)
+  catalog_port=$(wait_listening "$2/catalog.out")
+}
+
+# Starts cert-store on DATA following catalog-service on CATALOG_PORT, pinned to TODAY
+# (output in WORK/certs.*); sets certs_port.
+start_cert_store() {
+  "$bin/cert-store" --data "$1" --catalog "127.0.0.1:$2" --today "$3" >"$4/certs.out" 2>"$4/certs.err" &
+  pids+=($!)
+  certs_port=$(wait_listening "$4/certs.out")
+}
+
+# Prints, in hex, protobuf field FIELD holding the packed varints that follow.
+packed_varints() {
+  python3 - "$@" <<'PY'
+import sys
+def varint(n):
+    out = b''
+    while True:
+        byte = n & 0x7f
+        n >>= 7
+        out += bytes([byte | (0x80 if n else 0)])
+        if not n: return out
+packed = b''.join(varint(int(i)) for i in sys.argv[2:])
+print((bytes([int(sys.argv[1]) << 3 | 2]) + varint(len(packed)) + packed).hex())
+PY
+}

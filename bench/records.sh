@@ -32,9 +32,7 @@ size=$(stat -c %s "$work/records.csv")
 data=$work/data
 token=bench-token
 export CERTPORTAL_MESH_TOKEN=$token
-"$bin/catalog-service" --data "$data" >"$work/catalog.out" 2>"$work/catalog.err" &
-pids+=($!)
-catalog_port=$(wait_listening "$work/catalog.out")
+start_catalog "$data" "$work"
 
 start=$(now)
 "$bin/certportal" import records "$work/records.csv" --data "$data" --quiet
