@@ -60,15 +60,21 @@ public final class CatalogStore: Sendable {
             // checking them costs three or four index look-ups a row, so the import skips it.
             try await writer.writeWithoutTransaction { db in try db.execute("PRAGMA foreign_keys = OFF; BEGIN IMMEDIATE") }
             var writing: Task<Void, any Error>?
+            // The rows being written are also held here, so that their last reference goes
+            // (and their strings are freed) on this task, not on the busier writer thread.
+            var written: [CheckedRow] = []
             do {
                 for try await chunk in chunks where !check.stopped {
                     let rows = check.feed(chunk)
                     try await writing?.value
+                    written = rows
                     writing = rows.isEmpty ? nil : Task {
                         try await writer.writeWithoutTransaction { db in try write.write(rows, db: db) }
                     }
                 }
                 try await writing?.value
+                withExtendedLifetime(written) {}
+                written = []
                 let last = check.finish()
                 return try await writer.writeWithoutTransaction { db in
                     let accepted = check.isClean

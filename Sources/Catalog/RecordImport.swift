@@ -203,9 +203,10 @@ final class ImportWrite: @unchecked Sendable {
     private var courseURLs: [String: String] = [:]
     /// Entities whose stored values this file changed: their other records get new snapshots.
     private var changedEntities: [(EntityKind, String)] = []
-    /// Attendees written by this file, with the line that wrote them.
-    private var attendeeLines: [Int64: Int] = [:]
-    private var emitted: Set<Int64> = []
+    /// Attendees written by this file.
+    private var attendeesWritten = RecordIDSet()
+    /// Attendees whose snapshot this import appended to the feed.
+    private var emitted = RecordIDSet()
     private let now = Date()
 
     func write(_ rows: [CheckedRow], db: Database) throws {
@@ -218,10 +219,12 @@ final class ImportWrite: @unchecked Sendable {
             }
             try writeAttendee(checked, db: db)
         }
+        try appendPendingEvents(db: db)
     }
 
     /// After the last row: new snapshots for records of entities the file changed.
     func finish(db: Database) throws {
+        try appendPendingEvents(db: db)
         try emitSnapshotsOfChangedEntities(db: db)
     }
 
@@ -262,8 +265,6 @@ final class ImportWrite: @unchecked Sendable {
     }
 
     private var attendeeInsert: Statement?
-
-    private var eventInsert: Statement?
     private lazy var atMs = Int64((now.timeIntervalSince1970 * 1000).rounded())
 
     private func writeAttendee(_ checked: CheckedRow, db: Database) throws {
@@ -301,17 +302,46 @@ final class ImportWrite: @unchecked Sendable {
                 updated += 1
             } else {
                 unchanged += 1
-                attendeeLines[id] = row.line
+                attendeesWritten.insert(id)
                 return
             }
         }
-        attendeeLines[id] = row.line
-        let append = try eventInsert ?? db.prepare(FeedLog.insertSQL)
-        eventInsert = append
+        attendeesWritten.insert(id)
         let event = FeedLog.recordEvent(atMs: atMs, recordID: UInt64(id), bookingURL: try courseURL(row.courseID, db: db),
                                         fields: checked.snapshotFields)
-        try FeedLog.append(encoded: event, atMs: atMs, in: db, using: append)
+        pendingEvents.append(event)
+        if pendingEvents.count == Self.eventBatch { try appendPendingEvents(db: db) }
         emitted.insert(id)
+    }
+
+    /// Feed events are appended `eventBatch` to a statement: one multi-row insert runs the
+    /// statement (and AUTOINCREMENT's update of `sqlite_sequence`) once for all of them, and
+    /// the rows still get their sequence numbers in order.
+    private static let eventBatch = 64
+    private var pendingEvents: [[UInt8]] = []
+    private var eventInsert: Statement?
+    private var eventBatchInsert: Statement?
+
+    /// Appends the events waiting for a batch, in order; before anything else appends.
+    private func appendPendingEvents(db: Database) throws {
+        defer { pendingEvents.removeAll(keepingCapacity: true) }
+        if pendingEvents.count == Self.eventBatch {
+            let insert = try eventBatchInsert ?? db.prepare(
+                "INSERT INTO feed_events(at_ms, body) VALUES " + Array(repeating: "(?, ?)", count: Self.eventBatch).joined(separator: ", "))
+            eventBatchInsert = insert
+            for (index, event) in pendingEvents.enumerated() {
+                try insert.bind(atMs, at: 2 * index + 1)
+                try insert.bind(event, at: 2 * index + 2)
+            }
+            _ = try insert.step()
+            try insert.reset()
+            return
+        }
+        let append = try eventInsert ?? db.prepare(FeedLog.insertSQL)
+        eventInsert = append
+        for event in pendingEvents {
+            try FeedLog.append(encoded: event, atMs: atMs, in: db, using: append)
+        }
     }
 
     private func courseURL(_ courseID: String, db: Database) throws -> String {
@@ -329,9 +359,30 @@ final class ImportWrite: @unchecked Sendable {
             for record in records where !emitted.contains(Int64(record.recordId)) {
                 try FeedLog.append(.record(record), at: now, in: db)
                 emitted.insert(Int64(record.recordId))
-                if attendeeLines[Int64(record.recordId)] != nil { unchanged -= 1; updated += 1 }
+                if attendeesWritten.contains(Int64(record.recordId)) { unchanged -= 1; updated += 1 }
             }
         }
+    }
+}
+
+/// A set of attendee ids: a bit per id (they are the table's small, dense rowids), with a
+/// `Set` for any id too large for that.
+struct RecordIDSet {
+    private static let bitLimit: Int64 = 1 << 28
+    private var words: [UInt64] = []
+    private var others: Set<Int64> = []
+
+    mutating func insert(_ id: Int64) {
+        guard id >= 0, id < Self.bitLimit else { others.insert(id); return }
+        let word = Int(id >> 6)
+        if word >= words.count { words.append(contentsOf: repeatElement(0, count: max(word + 1 - words.count, words.count))) }
+        words[word] |= 1 << UInt64(id & 63)
+    }
+
+    func contains(_ id: Int64) -> Bool {
+        guard id >= 0, id < Self.bitLimit else { return others.contains(id) }
+        let word = Int(id >> 6)
+        return word < words.count && words[word] & (1 << UInt64(id & 63)) != 0
     }
 }
 
