@@ -210,14 +210,19 @@ final class ImportWrite: @unchecked Sendable {
     private let now = Date()
 
     func write(_ rows: [CheckedRow], db: Database) throws {
-        for checked in rows {
-            for (kind, id, values) in checked.fresh {
-                switch try upsert(kind, id: id, values: values, db: db) {
-                case .updated: changedEntities.append((kind, id))
-                case .inserted, .unchanged: break
+        // Rows are read in place (a buffer's elements are borrowed, where a for-in loop
+        // would copy each row and its twenty-odd references).
+        try rows.withUnsafeBufferPointer { rows in
+            for index in rows.indices {
+                for entity in rows[index].fresh.indices {
+                    let (kind, id, values) = rows[index].fresh[entity]
+                    switch try upsert(kind, id: id, values: values, db: db) {
+                    case .updated: changedEntities.append((kind, id))
+                    case .inserted, .unchanged: break
+                    }
                 }
+                try writeAttendee(rows[index], db: db)
             }
-            try writeAttendee(checked, db: db)
         }
         try appendPendingEvents(db: db)
     }
@@ -268,22 +273,21 @@ final class ImportWrite: @unchecked Sendable {
     private lazy var atMs = Int64((now.timeIntervalSince1970 * 1000).rounded())
 
     private func writeAttendee(_ checked: CheckedRow, db: Database) throws {
-        let row = checked.row
         // Tried as an insert first: most rows of a first import are new.
         let insert = try attendeeInsert ?? db.prepare(
             "INSERT OR IGNORE INTO attendees(booking_id, contact_id, schedule_id, result) VALUES (?, ?, ?, ?)")
         attendeeInsert = insert
-        try insert.bind(row.bookingID, at: 1)
-        try insert.bind(row.contactID, at: 2)
-        try insert.bind(row.scheduleID, at: 3)
-        try insert.bind(row.result, at: 4)
+        try insert.bind(checked.row.bookingID, at: 1)
+        try insert.bind(checked.row.contactID, at: 2)
+        try insert.bind(checked.row.scheduleID, at: 3)
+        try insert.bind(checked.row.result, at: 4)
         _ = try insert.step()
         try insert.reset()
         var existing: (id: Int64, result: String)?
         if db.changes == 0 {
             let select = try db.cachedStatement(
                 "SELECT id, result FROM attendees WHERE booking_id = ? AND contact_id = ? AND schedule_id = ?")
-            try select.bind([row.bookingID, row.contactID, row.scheduleID])
+            try select.bind([checked.row.bookingID, checked.row.contactID, checked.row.scheduleID])
             if try select.step() {
                 existing = (select.row.int64(at: 0) ?? 0, select.row.string(at: 1) ?? "")
             }
@@ -297,8 +301,8 @@ final class ImportWrite: @unchecked Sendable {
             inserted += 1
         case let (existingID, result)?:
             id = existingID
-            if result != row.result {
-                _ = try db.run("UPDATE attendees SET result = ? WHERE id = ?", [row.result, id])
+            if result != checked.row.result {
+                _ = try db.run("UPDATE attendees SET result = ? WHERE id = ?", [checked.row.result, id])
                 updated += 1
             } else {
                 unchanged += 1
@@ -307,7 +311,7 @@ final class ImportWrite: @unchecked Sendable {
             }
         }
         attendeesWritten.insert(id)
-        let event = FeedLog.recordEvent(atMs: atMs, recordID: UInt64(id), bookingURL: try courseURL(row.courseID, db: db),
+        let event = FeedLog.recordEvent(atMs: atMs, recordID: UInt64(id), bookingURL: try courseURL(checked.row.courseID, db: db),
                                         fields: checked.snapshotFields)
         pendingEvents.append(event)
         if pendingEvents.count == Self.eventBatch { try appendPendingEvents(db: db) }
