@@ -82,6 +82,12 @@ public final class CatalogStore: Sendable {
                         try write.write(last, db: db)
                         try write.finish(db: db)
                     }
+                    // The commit is durable once the WAL is synced; folding the import's
+                    // hundreds of megabytes of WAL into the database file (the automatic
+                    // checkpoint a commit runs) is left to a job of its own, after the answer.
+                    let checkpointPages = try db.scalar("PRAGMA wal_autocheckpoint")?.int64 ?? 1000
+                    try db.execute("PRAGMA wal_autocheckpoint = 0")
+                    defer { try? db.execute("PRAGMA wal_autocheckpoint = \(checkpointPages)") }
                     try db.execute(accepted ? "COMMIT" : "ROLLBACK")
                     try db.execute("PRAGMA foreign_keys = ON")
                     return (accepted, try FeedLog.head(in: db))
@@ -95,7 +101,11 @@ public final class CatalogStore: Sendable {
                 throw error
             }
         }
-        if accepted { notifier.publish(head) }
+        if accepted {
+            notifier.publish(head)
+            // Readers go on reading the WAL meanwhile (a passive checkpoint waits for no one).
+            Task { try? await writer.writeWithoutTransaction { db in try db.execute("PRAGMA wal_checkpoint(PASSIVE)") } }
+        }
         var result = ImportResult()
         result.accepted = accepted
         result.rows = UInt64(check.rows)
