@@ -46,6 +46,9 @@ public final class CatalogStore: Sendable {
 
     // MARK: Import
 
+    /// How many checked chunks an import lets wait for the writer.
+    static let writesAhead = 3
+
     /// Imports one records file arriving as `chunks`: all of it, or (when any row is bad,
     /// or the stream fails) none of it. Chunks are checked on this task while the writer
     /// thread writes the previous chunk's rows, inside one transaction.
@@ -59,22 +62,29 @@ public final class CatalogStore: Sendable {
             // written before its attendee, so the foreign keys hold by construction:
             // checking them costs three or four index look-ups a row, so the import skips it.
             try await writer.writeWithoutTransaction { db in try db.execute("PRAGMA foreign_keys = OFF; BEGIN IMMEDIATE") }
+            // Up to `writesAhead` chunks wait for the writer, so that a chunk slow to check
+            // does not leave it idle. Each write waits for the one before (tasks reach the
+            // writer in no set order). The rows are held here too, so that their last
+            // reference goes (and their strings are freed) on this task, not on the writer.
             var writing: Task<Void, any Error>?
-            // The rows being written are also held here, so that their last reference goes
-            // (and their strings are freed) on this task, not on the busier writer thread.
-            var written: [CheckedRow] = []
+            var inFlight: [(write: Task<Void, any Error>, rows: [CheckedRow])] = []
             do {
                 for try await chunk in chunks where !check.stopped {
                     let rows = check.feed(chunk)
-                    try await writing?.value
-                    written = rows
-                    writing = rows.isEmpty ? nil : Task {
+                    if inFlight.count == Self.writesAhead {
+                        try await inFlight.removeFirst().write.value
+                    }
+                    guard !rows.isEmpty else { continue }
+                    let previous = writing
+                    let next = Task {
+                        try await previous?.value
                         try await writer.writeWithoutTransaction { db in try write.write(rows, db: db) }
                     }
+                    writing = next
+                    inFlight.append((next, rows))
                 }
                 try await writing?.value
-                withExtendedLifetime(written) {}
-                written = []
+                inFlight.removeAll()
                 let last = check.finish()
                 return try await writer.writeWithoutTransaction { db in
                     let accepted = check.isClean
