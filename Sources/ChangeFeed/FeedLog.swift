@@ -82,6 +82,24 @@ public enum FeedLog {
         return event
     }
 
+    /// Appends a proto3 string field (nothing when empty, as the generated encoder does).
+    public static func appendField(_ field: UInt64, _ text: String, into bytes: inout [UInt8]) {
+        let utf8 = text.utf8
+        guard !utf8.isEmpty else { return }
+        Wire.key(field: field, type: .lengthDelimited, into: &bytes)
+        Wire.varint(UInt64(utf8.count), into: &bytes)
+        if utf8.withContiguousStorageIfAvailable({ bytes.append(contentsOf: $0) }) == nil {
+            bytes.append(contentsOf: utf8)
+        }
+    }
+
+    /// Appends a proto3 varint field (nothing when 0, as the generated encoder does).
+    public static func appendField(_ field: UInt64, _ value: UInt64, into bytes: inout [UInt8]) {
+        guard value != 0 else { return }
+        Wire.key(field: field, type: .varint, into: &bytes)
+        Wire.varint(value, into: &bytes)
+    }
+
     /// Up to `limit` events after `seq`, oldest first.
     public static func events(after seq: UInt64, limit: Int, in db: Database) throws -> [FeedEvent] {
         try db.fetch("SELECT seq, body FROM feed_events WHERE seq > ? ORDER BY seq LIMIT ?",
