@@ -341,10 +341,10 @@ final class ImportWrite: @unchecked Sendable {
             }
         }
         attendeesWritten.insert(id)
-        let event = FeedLog.recordEvent(atMs: atMs, recordID: UInt64(id), bookingURL: try courseURL(checked.row.courseID, db: db),
-                                        fields: checked.snapshotFields)
-        pendingEvents.append(event)
-        if pendingEvents.count == Self.eventBatch { try appendPendingEvents(db: db) }
+        FeedLog.appendRecordEvent(atMs: atMs, recordID: UInt64(id), bookingURL: try courseURL(checked.row.courseID, db: db),
+                                  fields: checked.snapshotFields, into: &pendingEvents)
+        pendingEventEnds.append(pendingEvents.count)
+        if pendingEventEnds.count == Self.eventBatch { try appendPendingEvents(db: db) }
         emitted.insert(id)
     }
 
@@ -352,29 +352,49 @@ final class ImportWrite: @unchecked Sendable {
     /// statement (and AUTOINCREMENT's update of `sqlite_sequence`) once for all of them, and
     /// the rows still get their sequence numbers in order.
     private static let eventBatch = 64
-    private var pendingEvents: [[UInt8]] = []
+    /// The events waiting for a batch, one after another in one reused buffer, and where
+    /// each ends; they are bound straight from it (no copy), since it outlives the step.
+    private var pendingEvents: [UInt8] = []
+    private var pendingEventEnds: [Int] = []
     private var eventInsert: Statement?
     private var eventBatchInsert: Statement?
 
     /// Appends the events waiting for a batch, in order; before anything else appends.
     private func appendPendingEvents(db: Database) throws {
-        defer { pendingEvents.removeAll(keepingCapacity: true) }
-        if pendingEvents.count == Self.eventBatch {
-            let insert = try eventBatchInsert ?? db.prepare(
+        guard !pendingEventEnds.isEmpty else { return }
+        defer {
+            pendingEvents.removeAll(keepingCapacity: true)
+            pendingEventEnds.removeAll(keepingCapacity: true)
+        }
+        let batch = pendingEventEnds.count == Self.eventBatch
+        let insert: Statement
+        if batch {
+            insert = try eventBatchInsert ?? db.prepare(
                 "INSERT INTO feed_events(at_ms, body) VALUES " + Array(repeating: "(?, ?)", count: Self.eventBatch).joined(separator: ", "))
             eventBatchInsert = insert
-            for (index, event) in pendingEvents.enumerated() {
-                try insert.bind(atMs, at: 2 * index + 1)
-                try insert.bind(event, at: 2 * index + 2)
-            }
-            _ = try insert.step()
-            try insert.reset()
-            return
+        } else {
+            insert = try eventInsert ?? db.prepare(FeedLog.insertSQL)
+            eventInsert = insert
         }
-        let append = try eventInsert ?? db.prepare(FeedLog.insertSQL)
-        eventInsert = append
-        for event in pendingEvents {
-            try FeedLog.append(encoded: event, atMs: atMs, in: db, using: append)
+        try pendingEvents.withUnsafeBytes { buffer in
+            // Unbound before the buffer lends its bytes to anyone else.
+            defer { try? insert.clearBindings() }
+            var start = 0
+            for (index, end) in pendingEventEnds.enumerated() {
+                let event = UnsafeRawBufferPointer(rebasing: buffer[start..<end])
+                start = end
+                let parameter = batch ? 2 * index + 1 : 1
+                try insert.bind(atMs, at: parameter)
+                try insert.bindBorrowedBlob(event, at: parameter + 1)
+                if !batch {
+                    _ = try insert.step()
+                    try insert.reset()
+                }
+            }
+            if batch {
+                _ = try insert.step()
+                try insert.reset()
+            }
         }
     }
 
