@@ -5,3 +5,10 @@
 static inline int csqlite_db_config_flag(sqlite3 *db, int op, int value) {
     return sqlite3_db_config(db, op, value, (int *)0);
 }
+
+// sqlite3_config is variadic too: this turns off SQLite's memory statistics, which
+// otherwise take a global mutex on every allocation. Before the library initialises only
+// (later it returns SQLITE_MISUSE and changes nothing).
+static inline int csqlite_config_memstatus(int enabled) {
+    return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, enabled);
+}

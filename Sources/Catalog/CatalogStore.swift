@@ -46,6 +46,9 @@ public final class CatalogStore: Sendable {
 
     // MARK: Import
 
+    /// How many checked chunks an import lets wait for the writer.
+    static let writesAhead = 3
+
     /// Imports one records file arriving as `chunks`: all of it, or (when any row is bad,
     /// or the stream fails) none of it. Chunks are checked on this task while the writer
     /// thread writes the previous chunk's rows, inside one transaction.
@@ -59,16 +62,29 @@ public final class CatalogStore: Sendable {
             // written before its attendee, so the foreign keys hold by construction:
             // checking them costs three or four index look-ups a row, so the import skips it.
             try await writer.writeWithoutTransaction { db in try db.execute("PRAGMA foreign_keys = OFF; BEGIN IMMEDIATE") }
+            // Up to `writesAhead` chunks wait for the writer, so that a chunk slow to check
+            // does not leave it idle. Each write waits for the one before (tasks reach the
+            // writer in no set order). The rows are held here too, so that their last
+            // reference goes (and their strings are freed) on this task, not on the writer.
             var writing: Task<Void, any Error>?
+            var inFlight: [(write: Task<Void, any Error>, rows: [CheckedRow])] = []
             do {
                 for try await chunk in chunks where !check.stopped {
                     let rows = check.feed(chunk)
-                    try await writing?.value
-                    writing = rows.isEmpty ? nil : Task {
+                    if inFlight.count == Self.writesAhead {
+                        try await inFlight.removeFirst().write.value
+                    }
+                    guard !rows.isEmpty else { continue }
+                    let previous = writing
+                    let next = Task {
+                        try await previous?.value
                         try await writer.writeWithoutTransaction { db in try write.write(rows, db: db) }
                     }
+                    writing = next
+                    inFlight.append((next, rows))
                 }
                 try await writing?.value
+                inFlight.removeAll()
                 let last = check.finish()
                 return try await writer.writeWithoutTransaction { db in
                     let accepted = check.isClean
@@ -76,6 +92,12 @@ public final class CatalogStore: Sendable {
                         try write.write(last, db: db)
                         try write.finish(db: db)
                     }
+                    // The commit is durable once the WAL is synced; folding the import's
+                    // hundreds of megabytes of WAL into the database file (the automatic
+                    // checkpoint a commit runs) is left to a job of its own, after the answer.
+                    let checkpointPages = try db.scalar("PRAGMA wal_autocheckpoint")?.int64 ?? 1000
+                    try db.execute("PRAGMA wal_autocheckpoint = 0")
+                    defer { try? db.execute("PRAGMA wal_autocheckpoint = \(checkpointPages)") }
                     try db.execute(accepted ? "COMMIT" : "ROLLBACK")
                     try db.execute("PRAGMA foreign_keys = ON")
                     return (accepted, try FeedLog.head(in: db))
@@ -89,7 +111,11 @@ public final class CatalogStore: Sendable {
                 throw error
             }
         }
-        if accepted { notifier.publish(head) }
+        if accepted {
+            notifier.publish(head)
+            // Readers go on reading the WAL meanwhile (a passive checkpoint waits for no one).
+            Task { try? await writer.writeWithoutTransaction { db in try db.execute("PRAGMA wal_checkpoint(PASSIVE)") } }
+        }
         var result = ImportResult()
         result.accepted = accepted
         result.rows = UInt64(check.rows)

@@ -230,26 +230,31 @@ struct LocalDateTime: Comparable, Sendable {
     let text: String
 
     init?(_ text: String) {
-        let bytes = Array(text.utf8)
-        guard bytes.count == 16 || bytes.count == 19, bytes[10] == UInt8(ascii: "T"),
-              let date = CalendarDate(iso: text.prefix(10)), (1900...2199).contains(date.year) else { return nil }
-        func number(_ range: Range<Int>) -> Int? {
-            var value = 0
-            for byte in bytes[range] {
-                guard byte >= 48 && byte <= 57 else { return nil }
-                value = value * 10 + Int(byte - 48)
+        // Read in place from the string's UTF-8 (no array, no generic date parser: this
+        // runs twice for every imported row).
+        var text = text
+        let parsed: (valid: Bool, second: Int) = text.withUTF8 { bytes in
+            guard bytes.count == 16 || bytes.count == 19, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+                  bytes[10] == UInt8(ascii: "T"), bytes[13] == UInt8(ascii: ":") else { return (false, 0) }
+            func number(_ range: Range<Int>) -> Int? {
+                var value = 0
+                for index in range {
+                    let byte = bytes[index]
+                    guard byte >= 48 && byte <= 57 else { return nil }
+                    value = value * 10 + Int(byte - 48)
+                }
+                return value
             }
-            return value
+            guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+                  (1900...2199).contains(year), CalendarDate(year: year, month: month, day: day) != nil,
+                  let hour = number(11..<13), hour < 24, let minute = number(14..<16), minute < 60 else { return (false, 0) }
+            guard bytes.count == 19 else { return (true, -1) }
+            guard bytes[16] == UInt8(ascii: ":"), let second = number(17..<19), second < 60 else { return (false, 0) }
+            return (true, second)
         }
-        guard bytes[13] == UInt8(ascii: ":"), let hour = number(11..<13), hour < 24,
-              let minute = number(14..<16), minute < 60 else { return nil }
-        if bytes.count == 19 {
-            guard bytes[16] == UInt8(ascii: ":"), let second = number(17..<19), second < 60 else { return nil }
-            // One spelling per moment, so stored times compare as text: ":00" seconds go.
-            self.text = second == 0 ? String(text.prefix(16)) : text
-        } else {
-            self.text = text
-        }
+        guard parsed.valid else { return nil }
+        // One spelling per moment, so stored times compare as text: ":00" seconds go.
+        self.text = parsed.second == 0 ? String(text.utf8.prefix(16))! : text
     }
 
     static func < (lhs: LocalDateTime, rhs: LocalDateTime) -> Bool {

@@ -132,8 +132,38 @@ final class ImportCheck: @unchecked Sendable {
         return CheckedRow(row: row, fresh: fresh, snapshotFields: Self.snapshotFields(of: row))
     }
 
-    /// The row's `CatalogRecord` without `record_id` and `booking_url`, encoded.
+    /// The row's `CatalogRecord` without `record_id` and `booking_url`, encoded by hand
+    /// the way the generated encoder does it (fields in number order, defaults left out;
+    /// numbers from feed.proto): a test checks the two give the same bytes.
     static func snapshotFields(of row: ImportRow) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(64 + row.organisationName.utf8.count + row.bookerName.utf8.count + row.bookerEmail.utf8.count
+                              + row.contactName.utf8.count + row.contactEmail.utf8.count + row.courseName.utf8.count
+                              + row.bookingID.utf8.count + row.organisationID.utf8.count + row.bookerID.utf8.count
+                              + row.contactID.utf8.count + row.courseID.utf8.count + row.scheduleID.utf8.count
+                              + row.scheduleStart.utf8.count + row.scheduleEnd.utf8.count + row.outstanding.utf8.count)
+        FeedLog.appendField(2, row.bookingID, into: &bytes)
+        FeedLog.appendField(3, row.organisationID, into: &bytes)
+        FeedLog.appendField(4, row.organisationName, into: &bytes)
+        FeedLog.appendField(5, row.bookerID, into: &bytes)
+        FeedLog.appendField(6, row.bookerName, into: &bytes)
+        FeedLog.appendField(7, row.bookerEmail, into: &bytes)
+        FeedLog.appendField(8, row.contactID, into: &bytes)
+        FeedLog.appendField(9, row.contactName, into: &bytes)
+        FeedLog.appendField(10, row.contactEmail, into: &bytes)
+        FeedLog.appendField(11, row.courseID, into: &bytes)
+        FeedLog.appendField(12, row.courseName, into: &bytes)
+        FeedLog.appendField(13, UInt64(UInt32(row.validityMonths)), into: &bytes)
+        FeedLog.appendField(14, row.scheduleID, into: &bytes)
+        FeedLog.appendField(15, row.scheduleStart, into: &bytes)
+        FeedLog.appendField(16, row.scheduleEnd, into: &bytes)
+        FeedLog.appendField(17, row.result, into: &bytes)
+        FeedLog.appendField(18, row.outstanding, into: &bytes)
+        return bytes
+    }
+
+    /// The same, by the generated encoder (what the test compares with).
+    static func generatedSnapshotFields(of row: ImportRow) -> [UInt8] {
         var record = Certportal_Feed_V1_CatalogRecord()
         record.bookingId = row.bookingID
         record.organisationId = row.organisationID
@@ -203,25 +233,33 @@ final class ImportWrite: @unchecked Sendable {
     private var courseURLs: [String: String] = [:]
     /// Entities whose stored values this file changed: their other records get new snapshots.
     private var changedEntities: [(EntityKind, String)] = []
-    /// Attendees written by this file, with the line that wrote them.
-    private var attendeeLines: [Int64: Int] = [:]
-    private var emitted: Set<Int64> = []
+    /// Attendees written by this file.
+    private var attendeesWritten = RecordIDSet()
+    /// Attendees whose snapshot this import appended to the feed.
+    private var emitted = RecordIDSet()
     private let now = Date()
 
     func write(_ rows: [CheckedRow], db: Database) throws {
-        for checked in rows {
-            for (kind, id, values) in checked.fresh {
-                switch try upsert(kind, id: id, values: values, db: db) {
-                case .updated: changedEntities.append((kind, id))
-                case .inserted, .unchanged: break
+        // Rows are read in place (a buffer's elements are borrowed, where a for-in loop
+        // would copy each row and its twenty-odd references).
+        try rows.withUnsafeBufferPointer { rows in
+            for index in rows.indices {
+                for entity in rows[index].fresh.indices {
+                    let (kind, id, values) = rows[index].fresh[entity]
+                    switch try upsert(kind, id: id, values: values, db: db) {
+                    case .updated: changedEntities.append((kind, id))
+                    case .inserted, .unchanged: break
+                    }
                 }
+                try writeAttendee(rows[index], db: db)
             }
-            try writeAttendee(checked, db: db)
         }
+        try appendPendingEvents(db: db)
     }
 
     /// After the last row: new snapshots for records of entities the file changed.
     func finish(db: Database) throws {
+        try appendPendingEvents(db: db)
         try emitSnapshotsOfChangedEntities(db: db)
     }
 
@@ -262,27 +300,24 @@ final class ImportWrite: @unchecked Sendable {
     }
 
     private var attendeeInsert: Statement?
-
-    private var eventInsert: Statement?
     private lazy var atMs = Int64((now.timeIntervalSince1970 * 1000).rounded())
 
     private func writeAttendee(_ checked: CheckedRow, db: Database) throws {
-        let row = checked.row
         // Tried as an insert first: most rows of a first import are new.
         let insert = try attendeeInsert ?? db.prepare(
             "INSERT OR IGNORE INTO attendees(booking_id, contact_id, schedule_id, result) VALUES (?, ?, ?, ?)")
         attendeeInsert = insert
-        try insert.bind(row.bookingID, at: 1)
-        try insert.bind(row.contactID, at: 2)
-        try insert.bind(row.scheduleID, at: 3)
-        try insert.bind(row.result, at: 4)
+        try insert.bind(checked.row.bookingID, at: 1)
+        try insert.bind(checked.row.contactID, at: 2)
+        try insert.bind(checked.row.scheduleID, at: 3)
+        try insert.bind(checked.row.result, at: 4)
         _ = try insert.step()
         try insert.reset()
         var existing: (id: Int64, result: String)?
         if db.changes == 0 {
             let select = try db.cachedStatement(
                 "SELECT id, result FROM attendees WHERE booking_id = ? AND contact_id = ? AND schedule_id = ?")
-            try select.bind([row.bookingID, row.contactID, row.scheduleID])
+            try select.bind([checked.row.bookingID, checked.row.contactID, checked.row.scheduleID])
             if try select.step() {
                 existing = (select.row.int64(at: 0) ?? 0, select.row.string(at: 1) ?? "")
             }
@@ -296,22 +331,71 @@ final class ImportWrite: @unchecked Sendable {
             inserted += 1
         case let (existingID, result)?:
             id = existingID
-            if result != row.result {
-                _ = try db.run("UPDATE attendees SET result = ? WHERE id = ?", [row.result, id])
+            if result != checked.row.result {
+                _ = try db.run("UPDATE attendees SET result = ? WHERE id = ?", [checked.row.result, id])
                 updated += 1
             } else {
                 unchanged += 1
-                attendeeLines[id] = row.line
+                attendeesWritten.insert(id)
                 return
             }
         }
-        attendeeLines[id] = row.line
-        let append = try eventInsert ?? db.prepare(FeedLog.insertSQL)
-        eventInsert = append
-        let event = FeedLog.recordEvent(atMs: atMs, recordID: UInt64(id), bookingURL: try courseURL(row.courseID, db: db),
-                                        fields: checked.snapshotFields)
-        try FeedLog.append(encoded: event, atMs: atMs, in: db, using: append)
+        attendeesWritten.insert(id)
+        FeedLog.appendRecordEvent(atMs: atMs, recordID: UInt64(id), bookingURL: try courseURL(checked.row.courseID, db: db),
+                                  fields: checked.snapshotFields, into: &pendingEvents)
+        pendingEventEnds.append(pendingEvents.count)
+        if pendingEventEnds.count == Self.eventBatch { try appendPendingEvents(db: db) }
         emitted.insert(id)
+    }
+
+    /// Feed events are appended `eventBatch` to a statement: one multi-row insert runs the
+    /// statement (and AUTOINCREMENT's update of `sqlite_sequence`) once for all of them, and
+    /// the rows still get their sequence numbers in order.
+    private static let eventBatch = 64
+    /// The events waiting for a batch, one after another in one reused buffer, and where
+    /// each ends; they are bound straight from it (no copy), since it outlives the step.
+    private var pendingEvents: [UInt8] = []
+    private var pendingEventEnds: [Int] = []
+    private var eventInsert: Statement?
+    private var eventBatchInsert: Statement?
+
+    /// Appends the events waiting for a batch, in order; before anything else appends.
+    private func appendPendingEvents(db: Database) throws {
+        guard !pendingEventEnds.isEmpty else { return }
+        defer {
+            pendingEvents.removeAll(keepingCapacity: true)
+            pendingEventEnds.removeAll(keepingCapacity: true)
+        }
+        let batch = pendingEventEnds.count == Self.eventBatch
+        let insert: Statement
+        if batch {
+            insert = try eventBatchInsert ?? db.prepare(
+                "INSERT INTO feed_events(at_ms, body) VALUES " + Array(repeating: "(?, ?)", count: Self.eventBatch).joined(separator: ", "))
+            eventBatchInsert = insert
+        } else {
+            insert = try eventInsert ?? db.prepare(FeedLog.insertSQL)
+            eventInsert = insert
+        }
+        try pendingEvents.withUnsafeBytes { buffer in
+            // Unbound before the buffer lends its bytes to anyone else.
+            defer { try? insert.clearBindings() }
+            var start = 0
+            for (index, end) in pendingEventEnds.enumerated() {
+                let event = UnsafeRawBufferPointer(rebasing: buffer[start..<end])
+                start = end
+                let parameter = batch ? 2 * index + 1 : 1
+                try insert.bind(atMs, at: parameter)
+                try insert.bindBorrowedBlob(event, at: parameter + 1)
+                if !batch {
+                    _ = try insert.step()
+                    try insert.reset()
+                }
+            }
+            if batch {
+                _ = try insert.step()
+                try insert.reset()
+            }
+        }
     }
 
     private func courseURL(_ courseID: String, db: Database) throws -> String {
@@ -329,9 +413,30 @@ final class ImportWrite: @unchecked Sendable {
             for record in records where !emitted.contains(Int64(record.recordId)) {
                 try FeedLog.append(.record(record), at: now, in: db)
                 emitted.insert(Int64(record.recordId))
-                if attendeeLines[Int64(record.recordId)] != nil { unchanged -= 1; updated += 1 }
+                if attendeesWritten.contains(Int64(record.recordId)) { unchanged -= 1; updated += 1 }
             }
         }
+    }
+}
+
+/// A set of attendee ids: a bit per id (they are the table's small, dense rowids), with a
+/// `Set` for any id too large for that.
+struct RecordIDSet {
+    private static let bitLimit: Int64 = 1 << 28
+    private var words: [UInt64] = []
+    private var others: Set<Int64> = []
+
+    mutating func insert(_ id: Int64) {
+        guard id >= 0, id < Self.bitLimit else { others.insert(id); return }
+        let word = Int(id >> 6)
+        if word >= words.count { words.append(contentsOf: repeatElement(0, count: max(word + 1 - words.count, words.count))) }
+        words[word] |= 1 << UInt64(id & 63)
+    }
+
+    func contains(_ id: Int64) -> Bool {
+        guard id >= 0, id < Self.bitLimit else { return others.contains(id) }
+        let word = Int(id >> 6)
+        return word < words.count && words[word] & (1 << UInt64(id & 63)) != 0
     }
 }
 

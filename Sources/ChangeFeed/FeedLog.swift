@@ -58,28 +58,53 @@ public enum FeedLog {
     /// pieces are joined, not re-encoded. Field numbers are feed.proto's; a test checks
     /// the result decodes as the event built field by field.
     public static func recordEvent(atMs: Int64, recordID: UInt64, bookingURL: String, fields: [UInt8]) -> [UInt8] {
-        var record: [UInt8] = []
-        record.reserveCapacity(fields.count + bookingURL.utf8.count + 16)
-        if recordID != 0 {
-            Wire.key(field: 1, type: .varint, into: &record)        // CatalogRecord.record_id
-            Wire.varint(recordID, into: &record)
-        }
-        record.append(contentsOf: fields)
-        if !bookingURL.isEmpty {
-            Wire.key(field: 19, type: .lengthDelimited, into: &record) // CatalogRecord.booking_url
-            Wire.varint(UInt64(bookingURL.utf8.count), into: &record)
-            record.append(contentsOf: bookingURL.utf8)
-        }
         var event: [UInt8] = []
-        event.reserveCapacity(record.count + 16)
+        appendRecordEvent(atMs: atMs, recordID: recordID, bookingURL: bookingURL, fields: fields, into: &event)
+        return event
+    }
+
+    /// `recordEvent`, appended to `event` (a writer appending many reuses one buffer).
+    public static func appendRecordEvent(atMs: Int64, recordID: UInt64, bookingURL: String, fields: [UInt8],
+                                         into event: inout [UInt8]) {
+        let urlBytes = bookingURL.utf8.count
+        var recordLength = fields.count
+        if recordID != 0 { recordLength += 1 + Wire.varintLength(recordID) }
+        if urlBytes > 0 { recordLength += 2 + Wire.varintLength(UInt64(urlBytes)) + urlBytes }
+        event.reserveCapacity(event.count + recordLength + 24)
         if atMs != 0 {
             Wire.key(field: 2, type: .varint, into: &event)          // FeedEvent.at_ms
             Wire.varint(UInt64(bitPattern: atMs), into: &event)
         }
         Wire.key(field: 3, type: .lengthDelimited, into: &event)     // FeedEvent.record
-        Wire.varint(UInt64(record.count), into: &event)
-        event.append(contentsOf: record)
-        return event
+        Wire.varint(UInt64(recordLength), into: &event)
+        if recordID != 0 {
+            Wire.key(field: 1, type: .varint, into: &event)          // CatalogRecord.record_id
+            Wire.varint(recordID, into: &event)
+        }
+        event.append(contentsOf: fields)
+        if urlBytes > 0 {
+            Wire.key(field: 19, type: .lengthDelimited, into: &event) // CatalogRecord.booking_url
+            Wire.varint(UInt64(urlBytes), into: &event)
+            event.append(contentsOf: bookingURL.utf8)
+        }
+    }
+
+    /// Appends a proto3 string field (nothing when empty, as the generated encoder does).
+    public static func appendField(_ field: UInt64, _ text: String, into bytes: inout [UInt8]) {
+        let utf8 = text.utf8
+        guard !utf8.isEmpty else { return }
+        Wire.key(field: field, type: .lengthDelimited, into: &bytes)
+        Wire.varint(UInt64(utf8.count), into: &bytes)
+        if utf8.withContiguousStorageIfAvailable({ bytes.append(contentsOf: $0) }) == nil {
+            bytes.append(contentsOf: utf8)
+        }
+    }
+
+    /// Appends a proto3 varint field (nothing when 0, as the generated encoder does).
+    public static func appendField(_ field: UInt64, _ value: UInt64, into bytes: inout [UInt8]) {
+        guard value != 0 else { return }
+        Wire.key(field: field, type: .varint, into: &bytes)
+        Wire.varint(value, into: &bytes)
     }
 
     /// Up to `limit` events after `seq`, oldest first.
@@ -113,6 +138,11 @@ enum Wire {
 
     static func key(field: UInt64, type: WireType, into bytes: inout [UInt8]) {
         varint(field << 3 | type.rawValue, into: &bytes)
+    }
+
+    /// The bytes `varint` writes for `value`.
+    static func varintLength(_ value: UInt64) -> Int {
+        (64 - value.leadingZeroBitCount + 6) / 7 + (value == 0 ? 1 : 0)
     }
 
     static func varint(_ value: UInt64, into bytes: inout [UInt8]) {

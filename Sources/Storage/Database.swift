@@ -65,8 +65,13 @@ public final class Database {
     private var statementCache: [String: Statement] = [:]
     private var savepointDepth = 0
 
+    /// Process-wide settings, made once before the first connection: no memory statistics
+    /// (nothing reads them, and keeping them takes a global mutex on every allocation).
+    private static let configured: Void = { _ = csqlite_config_memstatus(0) }()
+
     /// Opens (or, with `.readWriteCreate`, creates) the database at `path` and applies `options`.
     public init(path: String, options: Options = Options()) throws {
+        Self.configured
         var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
         switch options.access {
         case .readOnly: flags |= SQLITE_OPEN_READONLY

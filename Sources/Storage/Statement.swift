@@ -54,6 +54,19 @@ public final class Statement {
         try bind(value?.databaseValue ?? .null, at: Int32(index))
     }
 
+    /// Binds `bytes` as a blob without copying them (`SQLITE_STATIC`): the memory must stay
+    /// valid and unchanged until the statement has stepped and is reset or bound anew, so
+    /// step it inside the closure that lent the bytes. An empty buffer binds a zero-length blob.
+    public func bindBorrowedBlob(_ bytes: UnsafeRawBufferPointer, at index: Int) throws {
+        let code: Int32
+        if let base = bytes.baseAddress, !bytes.isEmpty {
+            code = sqlite3_bind_blob64(handle, Int32(index), base, UInt64(bytes.count), nil)
+        } else {
+            code = sqlite3_bind_zeroblob(handle, Int32(index), 0)
+        }
+        try check(code, connection: connection, sql: sql)
+    }
+
     /// Binds a value to a named parameter; the name may include its prefix (`:id`) or not (`id`).
     public func bind(_ value: (any Bindable)?, named name: String) throws {
         try bind(value?.databaseValue ?? .null, at: parameterIndex(named: name))

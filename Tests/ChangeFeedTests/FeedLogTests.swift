@@ -34,6 +34,7 @@ import Messages
             var expected = message.serializedBytes()
             if value != 0 { expected.removeFirst() } else { expected = [0] }   // drop the key
             #expect(bytes == expected)
+            #expect(Wire.varintLength(value) == bytes.count)
         }
     }
 }
