@@ -72,7 +72,7 @@ let package = Package(
         .target(name: "Interop", dependencies: ["RPC", "Messages"], swiftSettings: swiftSettings),
         // Shared by the RPC test targets only.
         .target(name: "RPCTesting", dependencies: ["RPC", "Messages"], swiftSettings: swiftSettings),
-        .target(name: "Gateway", dependencies: ["HTTPServer", "RPC", "Messages", "Records", "RecordValues", "Sodium", "ServiceRuntime"],
+        .target(name: "Gateway", dependencies: ["HTTPServer", "RPC", "Messages", "Records", "RecordValues", "Sodium", "ServiceRuntime", "Flags"],
                 resources: [.copy("Web")], swiftSettings: swiftSettings),
         .target(name: "LoadTest", dependencies: ["RPC", "Messages", "Flags"], swiftSettings: swiftSettings),
 

@@ -1,6 +1,7 @@
 internal import HTTPServer
 internal import RPC
 internal import ServiceRuntime
+internal import Flags
 internal import Records
 internal import Sodium
 internal import Foundation
@@ -50,7 +51,7 @@ public enum GatewayCommand {
         }
         let key: [UInt8]
         if let hex = environment["CERTPORTAL_SESSION_KEY"], !hex.isEmpty {
-            guard let bytes = hexBytes(hex), bytes.count == SecretBox.keyLength else {
+            guard let bytes = Hex.decode(hex), bytes.count == SecretBox.keyLength else {
                 ServiceCommand.exit(command.name, "CERTPORTAL_SESSION_KEY: must be \(SecretBox.keyLength * 2) hex digits", status: 2)
             }
             key = bytes
@@ -78,16 +79,5 @@ public enum GatewayCommand {
         } catch {
             ServiceCommand.exit(command.name, "\(error)", status: 1)
         }
-    }
-
-    static func hexBytes(_ text: String) -> [UInt8]? {
-        let digits = Array(text.utf8)
-        guard digits.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        for index in stride(from: 0, to: digits.count, by: 2) {
-            guard let byte = UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16) else { return nil }
-            bytes.append(byte)
-        }
-        return bytes
     }
 }

@@ -97,7 +97,7 @@ public enum LoadCommand {
         }
         let request: [UInt8]
         if let hex = arguments.string("--request-hex") {
-            guard let bytes = decodeHex(hex) else { throw CommandLineArguments.Failure(description: "--request-hex: not an even-length hex string") }
+            guard let bytes = Hex.decode(hex) else { throw CommandLineArguments.Failure(description: "--request-hex: not an even-length hex string") }
             request = bytes
         } else if let file = arguments.string("--request-file") {
             guard let data = FileManager.default.contents(atPath: file) else { throw CommandLineArguments.Failure(description: "--request-file: cannot read \(file)") }
@@ -149,18 +149,6 @@ public enum LoadCommand {
             request.payload = payload
             return request.serializedBytes()
         }
-    }
-
-    static func decodeHex(_ text: String) -> [UInt8]? {
-        let digits = Array(text.utf8)
-        guard digits.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(digits.count / 2)
-        for index in stride(from: 0, to: digits.count, by: 2) {
-            guard let byte = UInt8(String(decoding: digits[index...index + 1], as: UTF8.self), radix: 16) else { return nil }
-            bytes.append(byte)
-        }
-        return bytes
     }
 
     static func json(_ report: LoadReport, path: String) -> String {

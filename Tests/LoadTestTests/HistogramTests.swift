@@ -50,12 +50,6 @@ import Flags
 }
 
 @Suite struct LoadCommandTests {
-    @Test func decodesHexRequests() {
-        #expect(LoadCommand.decodeHex("0a0b") == [0x0A, 0x0B])
-        #expect(LoadCommand.decodeHex("0a0") == nil)
-        #expect(LoadCommand.decodeHex("zz") == nil)
-    }
-
     @Test func refusesNonPositiveCountsNamingTheFlag() throws {
         let arguments = CommandLineArguments(["--concurrency", "0", "--messages", "3"])
         #expect(throws: CommandLineArguments.Failure(description: "--concurrency: must be at least 1, not 0")) {
