@@ -232,7 +232,7 @@ public struct CertStoreService: RPCService {
         do {
             return try await work.run { try CertificateRenderer.render(template, content) }
         } catch let error as RenderError {
-            throw RPCError(.failedPrecondition, "template: \(error.description)")
+            throw RPCError(.failedPrecondition, "template: \(Templates.protoNamed(error.description))")
         }
     }
 

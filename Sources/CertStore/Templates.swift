@@ -37,7 +37,7 @@ enum Templates {
         do {
             try CertificateRenderer.validate(rendering(template))
         } catch let error as RenderError {
-            throw RPCError(.invalidArgument, error.description)
+            throw RPCError(.invalidArgument, protoNamed(error.description))
         }
         let revision = Int((try db.scalar("SELECT revision FROM templates WHERE id = ?", [id])?.int64) ?? 0) + 1
         var saved = template
@@ -45,6 +45,21 @@ enum Templates {
         saved.updatedBy = actor
         try save(saved, revision: revision, db)
         return try get(id, db)!
+    }
+
+    /// The renderer names the fields of its Swift types (`primaryColour`, `logoPNG`);
+    /// callers of cert-store know them by the proto's names (`primary_colour`, `logo_png`).
+    static let protoFieldNames: [String: String] = [
+        "templateID": "template_id", "primaryColour": "primary_colour", "accentColour": "accent_colour",
+        "logoPNG": "logo_png", "providerName": "provider_name", "contactName": "contact_name",
+        "courseName": "course_name", "organisationName": "organisation_name", "completionDate": "completion_date",
+        "expiryDate": "expiry_date", "certificateNumber": "certificate_number", "verificationURL": "verification_url",
+    ]
+
+    /// A renderer message (`field: reason`) with its field under the proto's name.
+    static func protoNamed(_ message: String) -> String {
+        guard let colon = message.firstIndex(of: ":"), let name = protoFieldNames[String(message[..<colon])] else { return message }
+        return name + message[colon...]
     }
 
     private static func save(_ template: CertificateTemplateMessage, revision: Int, _ db: Database) throws {

@@ -34,18 +34,11 @@ public struct APIError: Error, Sendable, Equatable {
         switch error.code {
         case .invalidArgument, .outOfRange, .failedPrecondition:
             var field: String?
-            var message = error.message
             if let colon = error.message.firstIndex(of: ":") {
                 let name = error.message[..<colon]
-                if !name.isEmpty, name.count <= 40, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) {
-                    // The API's fields are snake_case; a service that names a Swift
-                    // property (`primaryColour`) means the same field.
-                    let snake = snakeCase(name)
-                    field = snake
-                    message = snake + error.message[colon...]
-                }
+                if !name.isEmpty, name.count <= 40, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) { field = String(name) }
             }
-            return APIError(400, "invalid_argument", message, field: field)
+            return APIError(400, "invalid_argument", error.message, field: field)
         case .notFound: return notFound(error.message)
         case .alreadyExists: return APIError(409, "already_exists", error.message)
         case .unauthenticated: return APIError(401, "unauthenticated", error.message)
@@ -56,19 +49,5 @@ public struct APIError: Error, Sendable, Equatable {
         default:
             return APIError(502, "internal", "\(service) could not answer (\(error.code)); the problem is logged")
         }
-    }
-
-    /// `primaryColour` → `primary_colour`; snake_case names stay as they are.
-    static func snakeCase(_ name: Substring) -> String {
-        var out = ""
-        for character in name {
-            if character.isUppercase {
-                if !out.isEmpty { out.append("_") }
-                out += character.lowercased()
-            } else {
-                out.append(character)
-            }
-        }
-        return out
     }
 }

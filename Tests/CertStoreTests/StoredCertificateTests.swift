@@ -41,3 +41,12 @@ import Testing
         #expect(!state.hasCurrent && state.currentVersion == 0)
     }
 }
+
+@Suite struct TemplateFieldNameTests {
+    @Test func theRenderersFieldsAreNamedAsTheProtoNamesThem() {
+        #expect(Templates.protoNamed("primaryColour: \"red\" is not a colour") == "primary_colour: \"red\" is not a colour")
+        #expect(Templates.protoNamed("logoPNG: 3 bytes, not a PNG") == "logo_png: 3 bytes, not a PNG")
+        #expect(Templates.protoNamed("body: unknown placeholder {x}") == "body: unknown placeholder {x}")
+        #expect(Templates.protoNamed("no field here") == "no field here")
+    }
+}

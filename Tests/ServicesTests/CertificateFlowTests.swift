@@ -320,7 +320,8 @@ import Messages
             template.body = "Awarded to {contact_name}"
             template.primaryColour = "blue"
             put.template = template
-            await expectRPCError(.invalidArgument) { _ = try await client.unary(Certificates.putTemplate, put, options: Portal.options("admin")) }
+            let colour = await expectRPCError(.invalidArgument) { _ = try await client.unary(Certificates.putTemplate, put, options: Portal.options("admin")) }
+            #expect(colour?.message.hasPrefix("primary_colour:") == true, "named as the proto names it: \(colour?.message ?? "")")
         }
     }
 }
