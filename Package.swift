@@ -98,7 +98,7 @@ let package = Package(
         .testTarget(name: "StatsTests", dependencies: ["Stats", "Storage", "Records", "Messages", "RPC"], swiftSettings: swiftSettings),
         .testTarget(name: "ServicesTests", dependencies: ["RPC", "RPCTesting", "Messages", "Records", "CSV"], swiftSettings: swiftSettings),
         .testTarget(name: "SodiumTests", dependencies: ["Sodium"], swiftSettings: swiftSettings),
-        .testTarget(name: "CertificatePDFTests", dependencies: ["CertificatePDF"], swiftSettings: swiftSettings),
+        .testTarget(name: "CertificatePDFTests", dependencies: ["CertificatePDF", "RPCTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "RPCTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "RecordValuesTests", dependencies: ["RecordValues", "Records", "Messages"], swiftSettings: swiftSettings),
         .testTarget(name: "ExportTests", dependencies: ["Export", "RecordValues", "Records", "Messages", "CSV"], swiftSettings: swiftSettings),

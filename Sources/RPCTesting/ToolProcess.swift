@@ -13,7 +13,9 @@ public struct ToolOutcome: Sendable {
 /// waiting for it never blocks Swift's cooperative pool, which every other test in the
 /// process shares (two threads here: a blocked one stalls RPC tests' deadlines). Output
 /// and errors are read on their own threads, so neither pipe can fill up.
-public func runTool(_ executable: String, _ arguments: [String], in directory: URL? = nil) async throws -> ToolOutcome {
+/// `environment`: variables added to (or replacing) the test process's own.
+public func runTool(_ executable: String, _ arguments: [String], in directory: URL? = nil,
+                    environment: [String: String] = [:]) async throws -> ToolOutcome {
     try await withCheckedThrowingContinuation { continuation in
         Thread {
             continuation.resume(with: Result {
@@ -21,6 +23,7 @@ public func runTool(_ executable: String, _ arguments: [String], in directory: U
                 process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : "/usr/bin/env")
                 process.arguments = executable.hasPrefix("/") ? arguments : [executable] + arguments
                 if let directory { process.currentDirectoryURL = directory }
+                if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
                 let output = Pipe(), errors = Pipe()
                 process.standardOutput = output
                 process.standardError = errors

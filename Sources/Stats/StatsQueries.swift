@@ -50,8 +50,8 @@ public struct StatsQueries: Sendable {
 
     /// The stats bar from the cache when the read model has not changed since it was
     /// counted, else counted now (on a snapshot at least as new as `version`) and kept.
-    func cachedSummary(_ query: RecordQuery, _ db: Database, version: UInt64) throws -> StatusSummary {
-        let key = query.summaryKey
+    func cachedSummary(_ query: RecordQuery, _ db: Database, version: UInt64, key: String? = nil) throws -> StatusSummary {
+        let key = key ?? query.summaryKey
         if let summary = summaries.answer(key, at: version) { return summary }
         let summary = try Self.summary(query, db)
         summaries.store(summary, for: key, at: version)
@@ -98,11 +98,12 @@ public struct StatsQueries: Sendable {
         }
         let cursor = try request.cursor.isEmpty ? nil : PageCursor(request.cursor)
         let version = model.version.load(ordering: .acquiring)
-        let pageKey = query.summaryKey + "\u{1F}\(query.status?.rawValue ?? "")\u{1F}\(sort.column.rawValue)\u{1F}\(sort.descending)\u{1F}\(pageSize)\u{1F}" + request.cursor
+        let summaryKey = query.summaryKey
+        let pageKey = summaryKey + "\u{1F}\(query.status?.rawValue ?? "")\u{1F}\(sort.column.rawValue)\u{1F}\(sort.descending)\u{1F}\(pageSize)\u{1F}" + request.cursor
         if let page = pages.answer(pageKey, at: version) { return page }
         let page = try await model.pool.read { db in
             var page = RecordPage()
-            let summary = try cachedSummary(query, db, version: version)
+            let summary = try cachedSummary(query, db, version: version, key: summaryKey)
             page.summary = summary
             page.total = query.status.map { summary.count($0) } ?? summary.total
             let expression = sort.column.sortSQL(statusSQL: query.statusSQL)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import CertificatePDF
+import RPCTesting
 
 /// The independent tools that check a rendered certificate (qpdf, poppler's pdftotext,
 /// pdffonts and pdftoppm, zbar's zbarimg), run as processes on threads of their own so
@@ -12,36 +13,10 @@ enum ExternalTool {
         let errors: String
     }
 
-    /// Runs `/usr/bin/<tool> arguments` to its end; output goes through files (no pipe can fill up).
+    /// Runs `/usr/bin/<tool> arguments` to its end, off the cooperative pool.
     static func run(_ tool: String, _ arguments: [String]) async throws -> Outcome {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread {
-                continuation.resume(with: Result { try runBlocking(tool, arguments) })
-            }.start()
-        }
-    }
-
-    private static func runBlocking(_ tool: String, _ arguments: [String]) throws -> Outcome {
-        let directory = try scratchDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let outputPath = directory + "/stdout", errorsPath = directory + "/stderr"
-        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errorsPath, contents: nil)
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
-        let errors = try FileHandle(forWritingTo: URL(fileURLWithPath: errorsPath))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/" + tool)
-        process.arguments = arguments
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        try output.close()
-        try errors.close()
-        return Outcome(status: process.terminationStatus,
-                      output: try String(contentsOfFile: outputPath, encoding: .utf8),
-                      errors: try String(contentsOfFile: errorsPath, encoding: .utf8))
+        let run = try await runTool("/usr/bin/" + tool, arguments)
+        return Outcome(status: run.status, output: run.text, errors: run.errorText)
     }
 
     static func scratchDirectory() throws -> String {

@@ -127,22 +127,8 @@ final class Portal: @unchecked Sendable {
 
 /// Runs the `certportal` executable to its end on a thread of its own.
 func runCommand(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String, errors: String) {
-    let process = Process()
-    process.executableURL = ServiceProcess.executable("certportal")
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let output = Pipe(), errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    try process.run()
-    return await withCheckedContinuation { continuation in
-        Thread {
-            let out = output.fileHandleForReading.readDataToEndOfFile()
-            let err = errors.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            continuation.resume(returning: (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self)))
-        }.start()
-    }
+    let run = try await runTool(ServiceProcess.executable("certportal").path, arguments, environment: environment)
+    return (run.status, run.text, run.errorText)
 }
 
 func withPortal<T>(_ body: (Portal) async throws -> T) async throws -> T {
