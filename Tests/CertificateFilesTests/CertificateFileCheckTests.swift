@@ -98,9 +98,9 @@ import Testing
 
     @Test func refusesAPNGDeclaringTooManyPixelsBeforeDecoding() async throws {
         let bomb = Fixtures.png(try await Fixtures.image("png"), declaring: 100_000, by: 100_000)
-        let started = ContinuousClock.now
+        // Refused by its header: its image data is a small picture's, so had the rows been
+        // decoded the reason would be damaged data, not the declared size (no timing needed).
         #expect(refusal(bomb) == "the PNG is 100,000 × 100,000 pixels; the limit is 20,000 × 20,000")
-        #expect(ContinuousClock.now - started < .seconds(1))
         let wide = Fixtures.png(try await Fixtures.image("png"), declaring: 20_001, by: 10)
         #expect(refusal(wide) == "the PNG is 20,001 × 10 pixels; the limit is 20,000 × 20,000")
     }
