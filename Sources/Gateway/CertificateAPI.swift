@@ -320,11 +320,8 @@ extension Gateway {
         case "true"?: header.share = true
         case let other?: throw APIError.invalid("share", "must be true or false; found \"\(other.prefix(40))\"")
         }
-        switch call.request.argument("email_to") {
-        case nil, ""?: break
-        case let to? where ["booker", "delegate", "both"].contains(to): header.emailTo = to
-        case let other?: throw APIError.invalid("email_to", "must be booker, delegate or both; found \"\(other.prefix(40))\"")
-        }
+        // cert-store checks it (booker, delegate or both) and names the field when it refuses.
+        header.emailTo = call.request.argument("email_to") ?? ""
         let options = streamOptions(call)
         return try await written(call, recordID: header.recordId) {
             try await certificates.clientStreaming(Certificates.upload, options: options) { writer in

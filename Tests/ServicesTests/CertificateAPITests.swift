@@ -106,6 +106,8 @@ import Messages
             let id = try #require(try await Self.records(portal, admin, status: "pending").first?["record_id"] as? Int)
             let first = try await CertificateFlowTests.png(shade: 10), second = try await CertificateFlowTests.png(size: 60, shade: 130)
 
+            let nobody = try await Self.upload(portal, id, admin, first, query: "?email_to=everyone")
+            #expect(nobody.status == 400 && nobody.errorField == "email_to", "\(nobody.text)")
             let added = try await Self.upload(portal, id, admin, first, query: "?file_name=Zo%C3%AB%20scan.png&expiry_date=2028-01-31")
             #expect(added.status == 200, "\(added.text)")
             #expect(Self.record(added)["status"] as? String == "certified" && Self.record(added)["cert_type"] as? String == "external")
