@@ -5,22 +5,21 @@ internal import Messages
 internal import CertificatePDF
 internal import CertificateFiles
 internal import Synchronization
-public import Foundation
+internal import Foundation
 
 /// cert-store's settings.
 public struct CertStoreSettings: Sendable {
     /// Where the public verification page is: QR codes point at `<publicURL>/verify/<code>`.
     public var publicURL = "http://127.0.0.1:8080"
     public var providerName = "CertPortal Training"
-    /// Pinned for tests and demos; else the date in `timeZone`.
-    public var today: CalendarDate?
-    public var timeZone = TimeZone(identifier: "Europe/London")!
+    /// Today (pinnable for tests and demos) in the provider's time zone.
+    public var clock = StatusClock()
     /// Threads that render PDFs (one per core).
     public var renderThreads = 2
 
     public init() {}
 
-    var currentDate: CalendarDate { today ?? CalendarDate(Date(), in: timeZone) }
+    var currentDate: CalendarDate { clock.today }
 }
 
 /// Threads of their own for CPU-heavy work (PDF rendering, file checks), taken in turn,

@@ -1,17 +1,16 @@
 public import RPC
 public import Records
 internal import Messages
-public import Foundation
+internal import Foundation
 
 /// export-service's settings.
 public struct ExportSettings: Sendable {
-    /// Pinned for tests and demos; else the date in `timeZone`.
-    public var today: CalendarDate?
-    public var timeZone = TimeZone(identifier: "Europe/London")!
+    /// Today (pinnable for tests and demos) in the provider's time zone.
+    public var clock = StatusClock()
 
     public init() {}
 
-    var currentDate: CalendarDate { today ?? CalendarDate(Date(), in: timeZone) }
+    var currentDate: CalendarDate { clock.today }
 }
 
 /// `certportal.export.v1.Exports`: the records report and the training matrix as CSV, and

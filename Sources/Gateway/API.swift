@@ -196,7 +196,7 @@ extension Gateway {
            let today = CalendarDate(iso: position.today) {
             return today
         }
-        return CalendarDate(Date(), in: TimeZone(identifier: "Europe/London") ?? .current)
+        return StatusClock().today
     }
 
     /// Each service's health check, in parallel, each within a second.

@@ -45,6 +45,20 @@ public struct ServiceCommand: Sendable {
         }
     }
 
+    /// The status clock: `--today` (pinned) in the provider's time zone, `--time-zone TZ`
+    /// or `CERTPORTAL_TIME_ZONE` (default Europe/London); exits with status 2 on an
+    /// unknown zone. Services that take `--time-zone` list it among their own flags.
+    public func statusClock() -> StatusClock {
+        var clock = StatusClock(pinnedToday: today)
+        if let zone = arguments.string("--time-zone") ?? ProcessInfo.processInfo.environment["CERTPORTAL_TIME_ZONE"] {
+            guard let timeZone = TimeZone(identifier: zone) else {
+                Self.exit(name, "--time-zone: unknown time zone \"\(zone)\" (e.g. Europe/London)", status: 2)
+            }
+            clock.timeZone = timeZone
+        }
+        return clock
+    }
+
     /// `--data`'s directory, created if missing, joined with `file`.
     public func dataFile(_ file: String) -> String {
         do {

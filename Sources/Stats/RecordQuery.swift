@@ -1,28 +1,12 @@
-public import Records
+internal import Records
 internal import RPC
 internal import Storage
 public import Messages
-public import Foundation
+internal import Foundation
 
 public typealias RecordFilter = Certportal_Stats_V1_RecordFilter
 public typealias RecordRow = Certportal_Stats_V1_RecordRow
 
-/// The date the rules run on, and where Expiring ends.
-public struct StatusClock: Sendable {
-    /// Pinned (tests, demos) or nil: the calendar date now in `timeZone`.
-    public var pinnedToday: CalendarDate?
-    public var timeZone: TimeZone
-    public var horizon: ExpiryHorizon
-
-    public init(pinnedToday: CalendarDate? = nil, timeZone: TimeZone = TimeZone(identifier: "Europe/London")!,
-                horizon: ExpiryHorizon = .endOfYear) {
-        self.pinnedToday = pinnedToday
-        self.timeZone = timeZone
-        self.horizon = horizon
-    }
-
-    public var today: CalendarDate { pinnedToday ?? CalendarDate(Date(), in: timeZone) }
-}
 
 /// A filter turned into SQL over the records table, scoped to a principal. Values are
 /// bound, never spliced, except today and the horizon (checked ISO dates).

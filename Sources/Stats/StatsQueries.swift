@@ -1,4 +1,4 @@
-internal import Records
+public import Records
 public import RPC
 internal import Storage
 public import Messages

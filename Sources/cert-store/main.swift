@@ -14,7 +14,7 @@ guard let catalog = command.client("--catalog", compressed: false) else {
 }
 let environment = ProcessInfo.processInfo.environment
 var settings = CertStoreSettings()
-settings.today = command.today
+settings.clock = command.statusClock()
 if let url = command.arguments.string("--public-url") ?? environment["CERTPORTAL_PUBLIC_URL"], !url.isEmpty {
     guard url.hasPrefix("http://") || url.hasPrefix("https://"), url.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
         ServiceCommand.exit(command.name, "--public-url: must be an http(s) URL in ASCII, such as https://portal.example.com; found \"\(url)\"", status: 2)
@@ -23,12 +23,6 @@ if let url = command.arguments.string("--public-url") ?? environment["CERTPORTAL
 }
 if let name = command.arguments.string("--provider-name") ?? environment["CERTPORTAL_PROVIDER_NAME"], !name.isEmpty {
     settings.providerName = name
-}
-if let zone = command.arguments.string("--time-zone") ?? environment["CERTPORTAL_TIME_ZONE"] {
-    guard let timeZone = TimeZone(identifier: zone) else {
-        ServiceCommand.exit(command.name, "--time-zone: unknown time zone \"\(zone)\" (e.g. Europe/London)", status: 2)
-    }
-    settings.timeZone = timeZone
 }
 do {
     let store = try await CertificateStore.open(path: command.dataFile("certificates.sqlite"))

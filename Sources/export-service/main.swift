@@ -15,13 +15,7 @@ guard let certificates = command.client("--certificates", compressed: false) els
     ServiceCommand.exit(command.name, "--certificates HOST:PORT is required (cert-store's address)", status: 2)
 }
 var settings = ExportSettings()
-settings.today = command.today
-if let zone = command.arguments.string("--time-zone") ?? ProcessInfo.processInfo.environment["CERTPORTAL_TIME_ZONE"] {
-    guard let timeZone = TimeZone(identifier: zone) else {
-        ServiceCommand.exit(command.name, "--time-zone: unknown time zone \"\(zone)\" (e.g. Europe/London)", status: 2)
-    }
-    settings.timeZone = timeZone
-}
+settings.clock = command.statusClock()
 do {
     let store = try await ExportStore.open(path: command.dataFile("export.sqlite"))
     await command.serve([ExportService(stats: stats, certificates: certificates, store: store, settings: settings)])

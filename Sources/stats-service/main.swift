@@ -16,13 +16,7 @@ let compressFeeds = command.arguments.flag("--compress-feeds")
 guard let catalog = command.client("--catalog", compressed: compressFeeds) else {
     ServiceCommand.exit(command.name, "--catalog HOST:PORT is required (catalog-service's address)", status: 2)
 }
-var clock = StatusClock(pinnedToday: command.today)
-if let zone = command.arguments.string("--time-zone") ?? ProcessInfo.processInfo.environment["CERTPORTAL_TIME_ZONE"] {
-    guard let timeZone = TimeZone(identifier: zone) else {
-        ServiceCommand.exit(command.name, "--time-zone: unknown time zone \"\(zone)\" (e.g. Europe/London)", status: 2)
-    }
-    clock.timeZone = timeZone
-}
+var clock = command.statusClock()
 if let days = try? command.arguments.integer("--horizon-days") {
     guard days > 0 else { ServiceCommand.exit(command.name, "--horizon-days: must be a positive number of days", status: 2) }
     clock.horizon = .rollingDays(days)
