@@ -5,6 +5,7 @@
 #include "certportal/catalog/v1/catalog.pb-c.h"
 #include "certportal/certificates/v1/certificates.pb-c.h"
 #include "certportal/export/v1/export.pb-c.h"
+#include "certportal/export/v1/mail.pb-c.h"
 #include "certportal/feed/v1/feed.pb-c.h"
 #include "certportal/health/v1/health.pb-c.h"
 #include "certportal/reflection/v1/reflection.pb-c.h"

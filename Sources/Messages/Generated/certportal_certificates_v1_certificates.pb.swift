@@ -680,6 +680,116 @@ public struct Certportal_Certificates_V1_Verification: ProtoMessage, Hashable {
     }
 }
 
+/// "Upload Cert & Send Email" requests waiting for export-service's outbox (admins only).
+public struct Certportal_Certificates_V1_PendingEmailRequestsRequest: ProtoMessage, Hashable {
+    public static let protoMessageName = "certportal.certificates.v1.PendingEmailRequestsRequest"
+
+    /// 0: 100. At most 1,000.
+    public var limit: UInt32 = 0
+
+    /// A message with every field at its default.
+    public init() {}
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try CBridge.decode(bytes)
+    }
+
+    public func serialize(into buffer: inout [UInt8]) {
+        CBridge.encode(self, into: &buffer)
+    }
+}
+
+/// The message `certportal.certificates.v1.EmailRequest`.
+public struct Certportal_Certificates_V1_EmailRequest: ProtoMessage, Hashable {
+    public static let protoMessageName = "certportal.certificates.v1.EmailRequest"
+
+    /// Field 1, `id`.
+    public var id: String = ""
+
+    /// Field 2, `record_id`.
+    public var recordId: UInt64 = 0
+
+    /// Field 3, `version`.
+    public var version: UInt32 = 0
+
+    /// `booker`, `delegate` or `both`.
+    public var to: String = ""
+
+    /// Field 5, `requested_by`.
+    public var requestedBy: String = ""
+
+    /// Field 6, `requested_at_ms`.
+    public var requestedAtMs: Int64 = 0
+
+    /// A message with every field at its default.
+    public init() {}
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try CBridge.decode(bytes)
+    }
+
+    public func serialize(into buffer: inout [UInt8]) {
+        CBridge.encode(self, into: &buffer)
+    }
+}
+
+/// The message `certportal.certificates.v1.EmailRequestList`.
+public struct Certportal_Certificates_V1_EmailRequestList: ProtoMessage, Hashable {
+    public static let protoMessageName = "certportal.certificates.v1.EmailRequestList"
+
+    /// Oldest first.
+    public var requests: [Certportal_Certificates_V1_EmailRequest] = []
+
+    /// A message with every field at its default.
+    public init() {}
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try CBridge.decode(bytes)
+    }
+
+    public func serialize(into buffer: inout [UInt8]) {
+        CBridge.encode(self, into: &buffer)
+    }
+}
+
+/// The outbox holds these now: cert-store stops offering them.
+public struct Certportal_Certificates_V1_HandOverEmailRequestsRequest: ProtoMessage, Hashable {
+    public static let protoMessageName = "certportal.certificates.v1.HandOverEmailRequestsRequest"
+
+    /// Field 1, `ids`.
+    public var ids: [String] = []
+
+    /// A message with every field at its default.
+    public init() {}
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try CBridge.decode(bytes)
+    }
+
+    public func serialize(into buffer: inout [UInt8]) {
+        CBridge.encode(self, into: &buffer)
+    }
+}
+
+/// The message `certportal.certificates.v1.HandOverEmailRequestsResponse`.
+public struct Certportal_Certificates_V1_HandOverEmailRequestsResponse: ProtoMessage, Hashable {
+    public static let protoMessageName = "certportal.certificates.v1.HandOverEmailRequestsResponse"
+
+    /// Of the ids given, those that were still waiting.
+    public var handedOver: UInt32 = 0
+
+    /// A message with every field at its default.
+    public init() {}
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try CBridge.decode(bytes)
+    }
+
+    public func serialize(into buffer: inout [UInt8]) {
+        CBridge.encode(self, into: &buffer)
+    }
+}
+
 /// The service `certportal.certificates.v1.Certificates`.
 public enum Certportal_Certificates_V1_Certificates {
     /// The service's name, defining file and methods.
@@ -700,6 +810,8 @@ public enum Certportal_Certificates_V1_Certificates {
             revoke.info,
             getHistory.info,
             verify.info,
+            pendingEmailRequests.info,
+            handOverEmailRequests.info,
         ]
     )
 
@@ -803,6 +915,22 @@ public enum Certportal_Certificates_V1_Certificates {
     public static let verify = MethodDescriptor<Certportal_Certificates_V1_VerifyRequest, Certportal_Certificates_V1_Verification>(
         service: "certportal.certificates.v1.Certificates",
         method: "Verify",
+        shape: .unary,
+        idempotent: true
+    )
+
+    /// `/certportal.certificates.v1.Certificates/PendingEmailRequests`: unary, idempotent.
+    public static let pendingEmailRequests = MethodDescriptor<Certportal_Certificates_V1_PendingEmailRequestsRequest, Certportal_Certificates_V1_EmailRequestList>(
+        service: "certportal.certificates.v1.Certificates",
+        method: "PendingEmailRequests",
+        shape: .unary,
+        idempotent: true
+    )
+
+    /// `/certportal.certificates.v1.Certificates/HandOverEmailRequests`: unary, idempotent.
+    public static let handOverEmailRequests = MethodDescriptor<Certportal_Certificates_V1_HandOverEmailRequestsRequest, Certportal_Certificates_V1_HandOverEmailRequestsResponse>(
+        service: "certportal.certificates.v1.Certificates",
+        method: "HandOverEmailRequests",
         shape: .unary,
         idempotent: true
     )
@@ -1502,5 +1630,126 @@ extension Certportal_Certificates_V1_Verification: CBackedMessage {
         self.state = try CBridge.string(c.pointee.state, field: "certportal.certificates.v1.Verification.state")
         self.certificateNumber = try CBridge.string(c.pointee.certificate_number, field: "certportal.certificates.v1.Verification.certificate_number")
         self.provider = try CBridge.string(c.pointee.provider, field: "certportal.certificates.v1.Verification.provider")
+    }
+}
+
+extension Certportal_Certificates_V1_PendingEmailRequestsRequest: CBackedMessage {
+    typealias CMessage = Certportal__Certificates__V1__PendingEmailRequestsRequest
+
+    static func cInit(_ message: UnsafeMutablePointer<CMessage>) {
+        certportal__certificates__v1__pending_email_requests_request__init(message)
+    }
+
+    static func cBase(_ message: UnsafeMutablePointer<CMessage>) -> UnsafeMutablePointer<ProtobufCMessage> {
+        message.pointer(to: \.base)!
+    }
+
+    func cFill(_ c: UnsafeMutablePointer<CMessage>, arena: inout CArena) {
+        c.pointee.limit = self.limit
+    }
+
+    init(copying c: UnsafePointer<CMessage>) throws(CBridge.InvalidString) {
+        self.init()
+        self.limit = c.pointee.limit
+    }
+}
+
+extension Certportal_Certificates_V1_EmailRequest: CBackedMessage {
+    typealias CMessage = Certportal__Certificates__V1__EmailRequest
+
+    static func cInit(_ message: UnsafeMutablePointer<CMessage>) {
+        certportal__certificates__v1__email_request__init(message)
+    }
+
+    static func cBase(_ message: UnsafeMutablePointer<CMessage>) -> UnsafeMutablePointer<ProtobufCMessage> {
+        message.pointer(to: \.base)!
+    }
+
+    func cFill(_ c: UnsafeMutablePointer<CMessage>, arena: inout CArena) {
+        if !self.id.isEmpty { c.pointee.id = arena.cString(self.id) }
+        c.pointee.record_id = self.recordId
+        c.pointee.version = self.version
+        if !self.to.isEmpty { c.pointee.to = arena.cString(self.to) }
+        if !self.requestedBy.isEmpty { c.pointee.requested_by = arena.cString(self.requestedBy) }
+        c.pointee.requested_at_ms = self.requestedAtMs
+    }
+
+    init(copying c: UnsafePointer<CMessage>) throws(CBridge.InvalidString) {
+        self.init()
+        self.id = try CBridge.string(c.pointee.id, field: "certportal.certificates.v1.EmailRequest.id")
+        self.recordId = c.pointee.record_id
+        self.version = c.pointee.version
+        self.to = try CBridge.string(c.pointee.to, field: "certportal.certificates.v1.EmailRequest.to")
+        self.requestedBy = try CBridge.string(c.pointee.requested_by, field: "certportal.certificates.v1.EmailRequest.requested_by")
+        self.requestedAtMs = c.pointee.requested_at_ms
+    }
+}
+
+extension Certportal_Certificates_V1_EmailRequestList: CBackedMessage {
+    typealias CMessage = Certportal__Certificates__V1__EmailRequestList
+
+    static func cInit(_ message: UnsafeMutablePointer<CMessage>) {
+        certportal__certificates__v1__email_request_list__init(message)
+    }
+
+    static func cBase(_ message: UnsafeMutablePointer<CMessage>) -> UnsafeMutablePointer<ProtobufCMessage> {
+        message.pointer(to: \.base)!
+    }
+
+    func cFill(_ c: UnsafeMutablePointer<CMessage>, arena: inout CArena) {
+        if !self.requests.isEmpty {
+            c.pointee.n_requests = self.requests.count
+            c.pointee.requests = arena.messages(self.requests)
+        }
+    }
+
+    init(copying c: UnsafePointer<CMessage>) throws(CBridge.InvalidString) {
+        self.init()
+        self.requests = try CBridge.messages(c.pointee.requests, count: c.pointee.n_requests)
+    }
+}
+
+extension Certportal_Certificates_V1_HandOverEmailRequestsRequest: CBackedMessage {
+    typealias CMessage = Certportal__Certificates__V1__HandOverEmailRequestsRequest
+
+    static func cInit(_ message: UnsafeMutablePointer<CMessage>) {
+        certportal__certificates__v1__hand_over_email_requests_request__init(message)
+    }
+
+    static func cBase(_ message: UnsafeMutablePointer<CMessage>) -> UnsafeMutablePointer<ProtobufCMessage> {
+        message.pointer(to: \.base)!
+    }
+
+    func cFill(_ c: UnsafeMutablePointer<CMessage>, arena: inout CArena) {
+        if !self.ids.isEmpty {
+            c.pointee.n_ids = self.ids.count
+            c.pointee.ids = arena.cStrings(self.ids)
+        }
+    }
+
+    init(copying c: UnsafePointer<CMessage>) throws(CBridge.InvalidString) {
+        self.init()
+        self.ids = try CBridge.strings(c.pointee.ids, count: c.pointee.n_ids, field: "certportal.certificates.v1.HandOverEmailRequestsRequest.ids")
+    }
+}
+
+extension Certportal_Certificates_V1_HandOverEmailRequestsResponse: CBackedMessage {
+    typealias CMessage = Certportal__Certificates__V1__HandOverEmailRequestsResponse
+
+    static func cInit(_ message: UnsafeMutablePointer<CMessage>) {
+        certportal__certificates__v1__hand_over_email_requests_response__init(message)
+    }
+
+    static func cBase(_ message: UnsafeMutablePointer<CMessage>) -> UnsafeMutablePointer<ProtobufCMessage> {
+        message.pointer(to: \.base)!
+    }
+
+    func cFill(_ c: UnsafeMutablePointer<CMessage>, arena: inout CArena) {
+        c.pointee.handed_over = self.handedOver
+    }
+
+    init(copying c: UnsafePointer<CMessage>) throws(CBridge.InvalidString) {
+        self.init()
+        self.handedOver = c.pointee.handed_over
     }
 }

@@ -1133,6 +1133,231 @@ void   certportal__certificates__v1__verification__free_unpacked
   assert(message->base.descriptor == &certportal__certificates__v1__verification__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   certportal__certificates__v1__pending_email_requests_request__init
+                     (Certportal__Certificates__V1__PendingEmailRequestsRequest         *message)
+{
+  static const Certportal__Certificates__V1__PendingEmailRequestsRequest init_value = CERTPORTAL__CERTIFICATES__V1__PENDING_EMAIL_REQUESTS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t certportal__certificates__v1__pending_email_requests_request__get_packed_size
+                     (const Certportal__Certificates__V1__PendingEmailRequestsRequest *message)
+{
+  assert(message->base.descriptor == &certportal__certificates__v1__pending_email_requests_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t certportal__certificates__v1__pending_email_requests_request__pack
+                     (const Certportal__Certificates__V1__PendingEmailRequestsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &certportal__certificates__v1__pending_email_requests_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t certportal__certificates__v1__pending_email_requests_request__pack_to_buffer
+                     (const Certportal__Certificates__V1__PendingEmailRequestsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &certportal__certificates__v1__pending_email_requests_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Certportal__Certificates__V1__PendingEmailRequestsRequest *
+       certportal__certificates__v1__pending_email_requests_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Certportal__Certificates__V1__PendingEmailRequestsRequest *)
+     protobuf_c_message_unpack (&certportal__certificates__v1__pending_email_requests_request__descriptor,
+                                allocator, len, data);
+}
+void   certportal__certificates__v1__pending_email_requests_request__free_unpacked
+                     (Certportal__Certificates__V1__PendingEmailRequestsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &certportal__certificates__v1__pending_email_requests_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   certportal__certificates__v1__email_request__init
+                     (Certportal__Certificates__V1__EmailRequest         *message)
+{
+  static const Certportal__Certificates__V1__EmailRequest init_value = CERTPORTAL__CERTIFICATES__V1__EMAIL_REQUEST__INIT;
+  *message = init_value;
+}
+size_t certportal__certificates__v1__email_request__get_packed_size
+                     (const Certportal__Certificates__V1__EmailRequest *message)
+{
+  assert(message->base.descriptor == &certportal__certificates__v1__email_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t certportal__certificates__v1__email_request__pack
+                     (const Certportal__Certificates__V1__EmailRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &certportal__certificates__v1__email_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t certportal__certificates__v1__email_request__pack_to_buffer
+                     (const Certportal__Certificates__V1__EmailRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &certportal__certificates__v1__email_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Certportal__Certificates__V1__EmailRequest *
+       certportal__certificates__v1__email_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Certportal__Certificates__V1__EmailRequest *)
+     protobuf_c_message_unpack (&certportal__certificates__v1__email_request__descriptor,
+                                allocator, len, data);
+}
+void   certportal__certificates__v1__email_request__free_unpacked
+                     (Certportal__Certificates__V1__EmailRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &certportal__certificates__v1__email_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   certportal__certificates__v1__email_request_list__init
+                     (Certportal__Certificates__V1__EmailRequestList         *message)
+{
+  static const Certportal__Certificates__V1__EmailRequestList init_value = CERTPORTAL__CERTIFICATES__V1__EMAIL_REQUEST_LIST__INIT;
+  *message = init_value;
+}
+size_t certportal__certificates__v1__email_request_list__get_packed_size
+                     (const Certportal__Certificates__V1__EmailRequestList *message)
+{
+  assert(message->base.descriptor == &certportal__certificates__v1__email_request_list__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t certportal__certificates__v1__email_request_list__pack
+                     (const Certportal__Certificates__V1__EmailRequestList *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &certportal__certificates__v1__email_request_list__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t certportal__certificates__v1__email_request_list__pack_to_buffer
+                     (const Certportal__Certificates__V1__EmailRequestList *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &certportal__certificates__v1__email_request_list__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Certportal__Certificates__V1__EmailRequestList *
+       certportal__certificates__v1__email_request_list__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Certportal__Certificates__V1__EmailRequestList *)
+     protobuf_c_message_unpack (&certportal__certificates__v1__email_request_list__descriptor,
+                                allocator, len, data);
+}
+void   certportal__certificates__v1__email_request_list__free_unpacked
+                     (Certportal__Certificates__V1__EmailRequestList *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &certportal__certificates__v1__email_request_list__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   certportal__certificates__v1__hand_over_email_requests_request__init
+                     (Certportal__Certificates__V1__HandOverEmailRequestsRequest         *message)
+{
+  static const Certportal__Certificates__V1__HandOverEmailRequestsRequest init_value = CERTPORTAL__CERTIFICATES__V1__HAND_OVER_EMAIL_REQUESTS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t certportal__certificates__v1__hand_over_email_requests_request__get_packed_size
+                     (const Certportal__Certificates__V1__HandOverEmailRequestsRequest *message)
+{
+  assert(message->base.descriptor == &certportal__certificates__v1__hand_over_email_requests_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t certportal__certificates__v1__hand_over_email_requests_request__pack
+                     (const Certportal__Certificates__V1__HandOverEmailRequestsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &certportal__certificates__v1__hand_over_email_requests_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t certportal__certificates__v1__hand_over_email_requests_request__pack_to_buffer
+                     (const Certportal__Certificates__V1__HandOverEmailRequestsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &certportal__certificates__v1__hand_over_email_requests_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Certportal__Certificates__V1__HandOverEmailRequestsRequest *
+       certportal__certificates__v1__hand_over_email_requests_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Certportal__Certificates__V1__HandOverEmailRequestsRequest *)
+     protobuf_c_message_unpack (&certportal__certificates__v1__hand_over_email_requests_request__descriptor,
+                                allocator, len, data);
+}
+void   certportal__certificates__v1__hand_over_email_requests_request__free_unpacked
+                     (Certportal__Certificates__V1__HandOverEmailRequestsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &certportal__certificates__v1__hand_over_email_requests_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   certportal__certificates__v1__hand_over_email_requests_response__init
+                     (Certportal__Certificates__V1__HandOverEmailRequestsResponse         *message)
+{
+  static const Certportal__Certificates__V1__HandOverEmailRequestsResponse init_value = CERTPORTAL__CERTIFICATES__V1__HAND_OVER_EMAIL_REQUESTS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t certportal__certificates__v1__hand_over_email_requests_response__get_packed_size
+                     (const Certportal__Certificates__V1__HandOverEmailRequestsResponse *message)
+{
+  assert(message->base.descriptor == &certportal__certificates__v1__hand_over_email_requests_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t certportal__certificates__v1__hand_over_email_requests_response__pack
+                     (const Certportal__Certificates__V1__HandOverEmailRequestsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &certportal__certificates__v1__hand_over_email_requests_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t certportal__certificates__v1__hand_over_email_requests_response__pack_to_buffer
+                     (const Certportal__Certificates__V1__HandOverEmailRequestsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &certportal__certificates__v1__hand_over_email_requests_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Certportal__Certificates__V1__HandOverEmailRequestsResponse *
+       certportal__certificates__v1__hand_over_email_requests_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Certportal__Certificates__V1__HandOverEmailRequestsResponse *)
+     protobuf_c_message_unpack (&certportal__certificates__v1__hand_over_email_requests_response__descriptor,
+                                allocator, len, data);
+}
+void   certportal__certificates__v1__hand_over_email_requests_response__free_unpacked
+                     (Certportal__Certificates__V1__HandOverEmailRequestsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &certportal__certificates__v1__hand_over_email_requests_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor certportal__certificates__v1__template__field_descriptors[13] =
 {
   {
@@ -2908,7 +3133,262 @@ const ProtobufCMessageDescriptor certportal__certificates__v1__verification__des
   (ProtobufCMessageInit) certportal__certificates__v1__verification__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor certportal__certificates__v1__certificates__method_descriptors[13] =
+static const ProtobufCFieldDescriptor certportal__certificates__v1__pending_email_requests_request__field_descriptors[1] =
+{
+  {
+    "limit",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Certportal__Certificates__V1__PendingEmailRequestsRequest, limit),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned certportal__certificates__v1__pending_email_requests_request__field_indices_by_name[] = {
+  0,   /* field[0] = limit */
+};
+static const ProtobufCIntRange certportal__certificates__v1__pending_email_requests_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor certportal__certificates__v1__pending_email_requests_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "certportal.certificates.v1.PendingEmailRequestsRequest",
+  "PendingEmailRequestsRequest",
+  "Certportal__Certificates__V1__PendingEmailRequestsRequest",
+  "certportal.certificates.v1",
+  sizeof(Certportal__Certificates__V1__PendingEmailRequestsRequest),
+  1,
+  certportal__certificates__v1__pending_email_requests_request__field_descriptors,
+  certportal__certificates__v1__pending_email_requests_request__field_indices_by_name,
+  1,  certportal__certificates__v1__pending_email_requests_request__number_ranges,
+  (ProtobufCMessageInit) certportal__certificates__v1__pending_email_requests_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor certportal__certificates__v1__email_request__field_descriptors[6] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Certportal__Certificates__V1__EmailRequest, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "record_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Certportal__Certificates__V1__EmailRequest, record_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "version",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Certportal__Certificates__V1__EmailRequest, version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "to",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Certportal__Certificates__V1__EmailRequest, to),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "requested_by",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Certportal__Certificates__V1__EmailRequest, requested_by),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "requested_at_ms",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Certportal__Certificates__V1__EmailRequest, requested_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned certportal__certificates__v1__email_request__field_indices_by_name[] = {
+  0,   /* field[0] = id */
+  1,   /* field[1] = record_id */
+  5,   /* field[5] = requested_at_ms */
+  4,   /* field[4] = requested_by */
+  3,   /* field[3] = to */
+  2,   /* field[2] = version */
+};
+static const ProtobufCIntRange certportal__certificates__v1__email_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor certportal__certificates__v1__email_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "certportal.certificates.v1.EmailRequest",
+  "EmailRequest",
+  "Certportal__Certificates__V1__EmailRequest",
+  "certportal.certificates.v1",
+  sizeof(Certportal__Certificates__V1__EmailRequest),
+  6,
+  certportal__certificates__v1__email_request__field_descriptors,
+  certportal__certificates__v1__email_request__field_indices_by_name,
+  1,  certportal__certificates__v1__email_request__number_ranges,
+  (ProtobufCMessageInit) certportal__certificates__v1__email_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor certportal__certificates__v1__email_request_list__field_descriptors[1] =
+{
+  {
+    "requests",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Certportal__Certificates__V1__EmailRequestList, n_requests),
+    offsetof(Certportal__Certificates__V1__EmailRequestList, requests),
+    &certportal__certificates__v1__email_request__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned certportal__certificates__v1__email_request_list__field_indices_by_name[] = {
+  0,   /* field[0] = requests */
+};
+static const ProtobufCIntRange certportal__certificates__v1__email_request_list__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor certportal__certificates__v1__email_request_list__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "certportal.certificates.v1.EmailRequestList",
+  "EmailRequestList",
+  "Certportal__Certificates__V1__EmailRequestList",
+  "certportal.certificates.v1",
+  sizeof(Certportal__Certificates__V1__EmailRequestList),
+  1,
+  certportal__certificates__v1__email_request_list__field_descriptors,
+  certportal__certificates__v1__email_request_list__field_indices_by_name,
+  1,  certportal__certificates__v1__email_request_list__number_ranges,
+  (ProtobufCMessageInit) certportal__certificates__v1__email_request_list__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor certportal__certificates__v1__hand_over_email_requests_request__field_descriptors[1] =
+{
+  {
+    "ids",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Certportal__Certificates__V1__HandOverEmailRequestsRequest, n_ids),
+    offsetof(Certportal__Certificates__V1__HandOverEmailRequestsRequest, ids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned certportal__certificates__v1__hand_over_email_requests_request__field_indices_by_name[] = {
+  0,   /* field[0] = ids */
+};
+static const ProtobufCIntRange certportal__certificates__v1__hand_over_email_requests_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor certportal__certificates__v1__hand_over_email_requests_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "certportal.certificates.v1.HandOverEmailRequestsRequest",
+  "HandOverEmailRequestsRequest",
+  "Certportal__Certificates__V1__HandOverEmailRequestsRequest",
+  "certportal.certificates.v1",
+  sizeof(Certportal__Certificates__V1__HandOverEmailRequestsRequest),
+  1,
+  certportal__certificates__v1__hand_over_email_requests_request__field_descriptors,
+  certportal__certificates__v1__hand_over_email_requests_request__field_indices_by_name,
+  1,  certportal__certificates__v1__hand_over_email_requests_request__number_ranges,
+  (ProtobufCMessageInit) certportal__certificates__v1__hand_over_email_requests_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor certportal__certificates__v1__hand_over_email_requests_response__field_descriptors[1] =
+{
+  {
+    "handed_over",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Certportal__Certificates__V1__HandOverEmailRequestsResponse, handed_over),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned certportal__certificates__v1__hand_over_email_requests_response__field_indices_by_name[] = {
+  0,   /* field[0] = handed_over */
+};
+static const ProtobufCIntRange certportal__certificates__v1__hand_over_email_requests_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor certportal__certificates__v1__hand_over_email_requests_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "certportal.certificates.v1.HandOverEmailRequestsResponse",
+  "HandOverEmailRequestsResponse",
+  "Certportal__Certificates__V1__HandOverEmailRequestsResponse",
+  "certportal.certificates.v1",
+  sizeof(Certportal__Certificates__V1__HandOverEmailRequestsResponse),
+  1,
+  certportal__certificates__v1__hand_over_email_requests_response__field_descriptors,
+  certportal__certificates__v1__hand_over_email_requests_response__field_indices_by_name,
+  1,  certportal__certificates__v1__hand_over_email_requests_response__number_ranges,
+  (ProtobufCMessageInit) certportal__certificates__v1__hand_over_email_requests_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCMethodDescriptor certportal__certificates__v1__certificates__method_descriptors[15] =
 {
   { "ListTemplates", &certportal__certificates__v1__list_templates_request__descriptor, &certportal__certificates__v1__template_list__descriptor },
   { "GetTemplate", &certportal__certificates__v1__get_template_request__descriptor, &certportal__certificates__v1__template__descriptor },
@@ -2923,15 +3403,19 @@ static const ProtobufCMethodDescriptor certportal__certificates__v1__certificate
   { "Revoke", &certportal__certificates__v1__revoke_request__descriptor, &certportal__certificates__v1__certificate_write__descriptor },
   { "GetHistory", &certportal__certificates__v1__history_request__descriptor, &certportal__certificates__v1__history__descriptor },
   { "Verify", &certportal__certificates__v1__verify_request__descriptor, &certportal__certificates__v1__verification__descriptor },
+  { "PendingEmailRequests", &certportal__certificates__v1__pending_email_requests_request__descriptor, &certportal__certificates__v1__email_request_list__descriptor },
+  { "HandOverEmailRequests", &certportal__certificates__v1__hand_over_email_requests_request__descriptor, &certportal__certificates__v1__hand_over_email_requests_response__descriptor },
 };
 const unsigned certportal__certificates__v1__certificates__method_indices_by_name[] = {
   8,        /* Download */
   4,        /* GetCertificate */
   11,        /* GetHistory */
   1,        /* GetTemplate */
+  14,        /* HandOverEmailRequests */
   5,        /* Issue */
   6,        /* IssueBatch */
   0,        /* ListTemplates */
+  13,        /* PendingEmailRequests */
   3,        /* PreviewTemplate */
   2,        /* PutTemplate */
   10,        /* Revoke */
@@ -2946,7 +3430,7 @@ const ProtobufCServiceDescriptor certportal__certificates__v1__certificates__des
   "Certificates",
   "Certportal__Certificates__V1__Certificates",
   "certportal.certificates.v1",
-  13,
+  15,
   certportal__certificates__v1__certificates__method_descriptors,
   certportal__certificates__v1__certificates__method_indices_by_name
 };
@@ -3053,6 +3537,22 @@ void certportal__certificates__v1__certificates__verify(ProtobufCService *servic
 {
   assert(service->descriptor == &certportal__certificates__v1__certificates__descriptor);
   service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void certportal__certificates__v1__certificates__pending_email_requests(ProtobufCService *service,
+                                                                        const Certportal__Certificates__V1__PendingEmailRequestsRequest *input,
+                                                                        Certportal__Certificates__V1__EmailRequestList_Closure closure,
+                                                                        void *closure_data)
+{
+  assert(service->descriptor == &certportal__certificates__v1__certificates__descriptor);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void certportal__certificates__v1__certificates__hand_over_email_requests(ProtobufCService *service,
+                                                                          const Certportal__Certificates__V1__HandOverEmailRequestsRequest *input,
+                                                                          Certportal__Certificates__V1__HandOverEmailRequestsResponse_Closure closure,
+                                                                          void *closure_data)
+{
+  assert(service->descriptor == &certportal__certificates__v1__certificates__descriptor);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void certportal__certificates__v1__certificates__init (Certportal__Certificates__V1__Certificates_Service *service,
                                                        Certportal__Certificates__V1__Certificates_ServiceDestroy destroy)

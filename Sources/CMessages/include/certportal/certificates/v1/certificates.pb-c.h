@@ -41,6 +41,11 @@ typedef struct Certportal__Certificates__V1__HistoryRequest Certportal__Certific
 typedef struct Certportal__Certificates__V1__History Certportal__Certificates__V1__History;
 typedef struct Certportal__Certificates__V1__VerifyRequest Certportal__Certificates__V1__VerifyRequest;
 typedef struct Certportal__Certificates__V1__Verification Certportal__Certificates__V1__Verification;
+typedef struct Certportal__Certificates__V1__PendingEmailRequestsRequest Certportal__Certificates__V1__PendingEmailRequestsRequest;
+typedef struct Certportal__Certificates__V1__EmailRequest Certportal__Certificates__V1__EmailRequest;
+typedef struct Certportal__Certificates__V1__EmailRequestList Certportal__Certificates__V1__EmailRequestList;
+typedef struct Certportal__Certificates__V1__HandOverEmailRequestsRequest Certportal__Certificates__V1__HandOverEmailRequestsRequest;
+typedef struct Certportal__Certificates__V1__HandOverEmailRequestsResponse Certportal__Certificates__V1__HandOverEmailRequestsResponse;
 
 
 /* --- enums --- */
@@ -493,6 +498,81 @@ struct  Certportal__Certificates__V1__Verification
 #define CERTPORTAL__CERTIFICATES__V1__VERIFICATION__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&certportal__certificates__v1__verification__descriptor) \
     , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * "Upload Cert & Send Email" requests waiting for export-service's outbox (admins only).
+ */
+struct  Certportal__Certificates__V1__PendingEmailRequestsRequest
+{
+  ProtobufCMessage base;
+  /*
+   * 0: 100. At most 1,000.
+   */
+  uint32_t limit;
+};
+#define CERTPORTAL__CERTIFICATES__V1__PENDING_EMAIL_REQUESTS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&certportal__certificates__v1__pending_email_requests_request__descriptor) \
+    , 0 }
+
+
+struct  Certportal__Certificates__V1__EmailRequest
+{
+  ProtobufCMessage base;
+  char *id;
+  uint64_t record_id;
+  uint32_t version;
+  /*
+   * `booker`, `delegate` or `both`.
+   */
+  char *to;
+  char *requested_by;
+  int64_t requested_at_ms;
+};
+#define CERTPORTAL__CERTIFICATES__V1__EMAIL_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&certportal__certificates__v1__email_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+
+
+struct  Certportal__Certificates__V1__EmailRequestList
+{
+  ProtobufCMessage base;
+  /*
+   * Oldest first.
+   */
+  size_t n_requests;
+  Certportal__Certificates__V1__EmailRequest **requests;
+};
+#define CERTPORTAL__CERTIFICATES__V1__EMAIL_REQUEST_LIST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&certportal__certificates__v1__email_request_list__descriptor) \
+    , 0,NULL }
+
+
+/*
+ * The outbox holds these now: cert-store stops offering them.
+ */
+struct  Certportal__Certificates__V1__HandOverEmailRequestsRequest
+{
+  ProtobufCMessage base;
+  size_t n_ids;
+  char **ids;
+};
+#define CERTPORTAL__CERTIFICATES__V1__HAND_OVER_EMAIL_REQUESTS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&certportal__certificates__v1__hand_over_email_requests_request__descriptor) \
+    , 0,NULL }
+
+
+struct  Certportal__Certificates__V1__HandOverEmailRequestsResponse
+{
+  ProtobufCMessage base;
+  /*
+   * Of the ids given, those that were still waiting.
+   */
+  uint32_t handed_over;
+};
+#define CERTPORTAL__CERTIFICATES__V1__HAND_OVER_EMAIL_REQUESTS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&certportal__certificates__v1__hand_over_email_requests_response__descriptor) \
+    , 0 }
 
 
 /* Certportal__Certificates__V1__Template methods */
@@ -970,6 +1050,101 @@ Certportal__Certificates__V1__Verification *
 void   certportal__certificates__v1__verification__free_unpacked
                      (Certportal__Certificates__V1__Verification *message,
                       ProtobufCAllocator *allocator);
+/* Certportal__Certificates__V1__PendingEmailRequestsRequest methods */
+void   certportal__certificates__v1__pending_email_requests_request__init
+                     (Certportal__Certificates__V1__PendingEmailRequestsRequest         *message);
+size_t certportal__certificates__v1__pending_email_requests_request__get_packed_size
+                     (const Certportal__Certificates__V1__PendingEmailRequestsRequest   *message);
+size_t certportal__certificates__v1__pending_email_requests_request__pack
+                     (const Certportal__Certificates__V1__PendingEmailRequestsRequest   *message,
+                      uint8_t             *out);
+size_t certportal__certificates__v1__pending_email_requests_request__pack_to_buffer
+                     (const Certportal__Certificates__V1__PendingEmailRequestsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Certportal__Certificates__V1__PendingEmailRequestsRequest *
+       certportal__certificates__v1__pending_email_requests_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   certportal__certificates__v1__pending_email_requests_request__free_unpacked
+                     (Certportal__Certificates__V1__PendingEmailRequestsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Certportal__Certificates__V1__EmailRequest methods */
+void   certportal__certificates__v1__email_request__init
+                     (Certportal__Certificates__V1__EmailRequest         *message);
+size_t certportal__certificates__v1__email_request__get_packed_size
+                     (const Certportal__Certificates__V1__EmailRequest   *message);
+size_t certportal__certificates__v1__email_request__pack
+                     (const Certportal__Certificates__V1__EmailRequest   *message,
+                      uint8_t             *out);
+size_t certportal__certificates__v1__email_request__pack_to_buffer
+                     (const Certportal__Certificates__V1__EmailRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Certportal__Certificates__V1__EmailRequest *
+       certportal__certificates__v1__email_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   certportal__certificates__v1__email_request__free_unpacked
+                     (Certportal__Certificates__V1__EmailRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Certportal__Certificates__V1__EmailRequestList methods */
+void   certportal__certificates__v1__email_request_list__init
+                     (Certportal__Certificates__V1__EmailRequestList         *message);
+size_t certportal__certificates__v1__email_request_list__get_packed_size
+                     (const Certportal__Certificates__V1__EmailRequestList   *message);
+size_t certportal__certificates__v1__email_request_list__pack
+                     (const Certportal__Certificates__V1__EmailRequestList   *message,
+                      uint8_t             *out);
+size_t certportal__certificates__v1__email_request_list__pack_to_buffer
+                     (const Certportal__Certificates__V1__EmailRequestList   *message,
+                      ProtobufCBuffer     *buffer);
+Certportal__Certificates__V1__EmailRequestList *
+       certportal__certificates__v1__email_request_list__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   certportal__certificates__v1__email_request_list__free_unpacked
+                     (Certportal__Certificates__V1__EmailRequestList *message,
+                      ProtobufCAllocator *allocator);
+/* Certportal__Certificates__V1__HandOverEmailRequestsRequest methods */
+void   certportal__certificates__v1__hand_over_email_requests_request__init
+                     (Certportal__Certificates__V1__HandOverEmailRequestsRequest         *message);
+size_t certportal__certificates__v1__hand_over_email_requests_request__get_packed_size
+                     (const Certportal__Certificates__V1__HandOverEmailRequestsRequest   *message);
+size_t certportal__certificates__v1__hand_over_email_requests_request__pack
+                     (const Certportal__Certificates__V1__HandOverEmailRequestsRequest   *message,
+                      uint8_t             *out);
+size_t certportal__certificates__v1__hand_over_email_requests_request__pack_to_buffer
+                     (const Certportal__Certificates__V1__HandOverEmailRequestsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Certportal__Certificates__V1__HandOverEmailRequestsRequest *
+       certportal__certificates__v1__hand_over_email_requests_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   certportal__certificates__v1__hand_over_email_requests_request__free_unpacked
+                     (Certportal__Certificates__V1__HandOverEmailRequestsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Certportal__Certificates__V1__HandOverEmailRequestsResponse methods */
+void   certportal__certificates__v1__hand_over_email_requests_response__init
+                     (Certportal__Certificates__V1__HandOverEmailRequestsResponse         *message);
+size_t certportal__certificates__v1__hand_over_email_requests_response__get_packed_size
+                     (const Certportal__Certificates__V1__HandOverEmailRequestsResponse   *message);
+size_t certportal__certificates__v1__hand_over_email_requests_response__pack
+                     (const Certportal__Certificates__V1__HandOverEmailRequestsResponse   *message,
+                      uint8_t             *out);
+size_t certportal__certificates__v1__hand_over_email_requests_response__pack_to_buffer
+                     (const Certportal__Certificates__V1__HandOverEmailRequestsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Certportal__Certificates__V1__HandOverEmailRequestsResponse *
+       certportal__certificates__v1__hand_over_email_requests_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   certportal__certificates__v1__hand_over_email_requests_response__free_unpacked
+                     (Certportal__Certificates__V1__HandOverEmailRequestsResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Certportal__Certificates__V1__Template_Closure)
@@ -1047,6 +1222,21 @@ typedef void (*Certportal__Certificates__V1__VerifyRequest_Closure)
 typedef void (*Certportal__Certificates__V1__Verification_Closure)
                  (const Certportal__Certificates__V1__Verification *message,
                   void *closure_data);
+typedef void (*Certportal__Certificates__V1__PendingEmailRequestsRequest_Closure)
+                 (const Certportal__Certificates__V1__PendingEmailRequestsRequest *message,
+                  void *closure_data);
+typedef void (*Certportal__Certificates__V1__EmailRequest_Closure)
+                 (const Certportal__Certificates__V1__EmailRequest *message,
+                  void *closure_data);
+typedef void (*Certportal__Certificates__V1__EmailRequestList_Closure)
+                 (const Certportal__Certificates__V1__EmailRequestList *message,
+                  void *closure_data);
+typedef void (*Certportal__Certificates__V1__HandOverEmailRequestsRequest_Closure)
+                 (const Certportal__Certificates__V1__HandOverEmailRequestsRequest *message,
+                  void *closure_data);
+typedef void (*Certportal__Certificates__V1__HandOverEmailRequestsResponse_Closure)
+                 (const Certportal__Certificates__V1__HandOverEmailRequestsResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -1106,6 +1296,14 @@ struct Certportal__Certificates__V1__Certificates_Service
                  const Certportal__Certificates__V1__VerifyRequest *input,
                  Certportal__Certificates__V1__Verification_Closure closure,
                  void *closure_data);
+  void (*pending_email_requests)(Certportal__Certificates__V1__Certificates_Service *service,
+                                 const Certportal__Certificates__V1__PendingEmailRequestsRequest *input,
+                                 Certportal__Certificates__V1__EmailRequestList_Closure closure,
+                                 void *closure_data);
+  void (*hand_over_email_requests)(Certportal__Certificates__V1__Certificates_Service *service,
+                                   const Certportal__Certificates__V1__HandOverEmailRequestsRequest *input,
+                                   Certportal__Certificates__V1__HandOverEmailRequestsResponse_Closure closure,
+                                   void *closure_data);
 };
 typedef void (*Certportal__Certificates__V1__Certificates_ServiceDestroy)(Certportal__Certificates__V1__Certificates_Service *);
 void certportal__certificates__v1__certificates__init (Certportal__Certificates__V1__Certificates_Service *service,
@@ -1126,7 +1324,9 @@ void certportal__certificates__v1__certificates__init (Certportal__Certificates_
       function_prefix__ ## share,\
       function_prefix__ ## revoke,\
       function_prefix__ ## get_history,\
-      function_prefix__ ## verify  }
+      function_prefix__ ## verify,\
+      function_prefix__ ## pending_email_requests,\
+      function_prefix__ ## hand_over_email_requests  }
 void certportal__certificates__v1__certificates__list_templates(ProtobufCService *service,
                                                                 const Certportal__Certificates__V1__ListTemplatesRequest *input,
                                                                 Certportal__Certificates__V1__TemplateList_Closure closure,
@@ -1179,6 +1379,14 @@ void certportal__certificates__v1__certificates__verify(ProtobufCService *servic
                                                         const Certportal__Certificates__V1__VerifyRequest *input,
                                                         Certportal__Certificates__V1__Verification_Closure closure,
                                                         void *closure_data);
+void certportal__certificates__v1__certificates__pending_email_requests(ProtobufCService *service,
+                                                                        const Certportal__Certificates__V1__PendingEmailRequestsRequest *input,
+                                                                        Certportal__Certificates__V1__EmailRequestList_Closure closure,
+                                                                        void *closure_data);
+void certportal__certificates__v1__certificates__hand_over_email_requests(ProtobufCService *service,
+                                                                          const Certportal__Certificates__V1__HandOverEmailRequestsRequest *input,
+                                                                          Certportal__Certificates__V1__HandOverEmailRequestsResponse_Closure closure,
+                                                                          void *closure_data);
 
 /* --- descriptors --- */
 
@@ -1207,6 +1415,11 @@ extern const ProtobufCMessageDescriptor certportal__certificates__v1__history_re
 extern const ProtobufCMessageDescriptor certportal__certificates__v1__history__descriptor;
 extern const ProtobufCMessageDescriptor certportal__certificates__v1__verify_request__descriptor;
 extern const ProtobufCMessageDescriptor certportal__certificates__v1__verification__descriptor;
+extern const ProtobufCMessageDescriptor certportal__certificates__v1__pending_email_requests_request__descriptor;
+extern const ProtobufCMessageDescriptor certportal__certificates__v1__email_request__descriptor;
+extern const ProtobufCMessageDescriptor certportal__certificates__v1__email_request_list__descriptor;
+extern const ProtobufCMessageDescriptor certportal__certificates__v1__hand_over_email_requests_request__descriptor;
+extern const ProtobufCMessageDescriptor certportal__certificates__v1__hand_over_email_requests_response__descriptor;
 extern const ProtobufCServiceDescriptor certportal__certificates__v1__certificates__descriptor;
 
 PROTOBUF_C__END_DECLS
