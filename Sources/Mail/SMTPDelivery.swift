@@ -139,17 +139,18 @@ final class SMTPDelivery: @unchecked Sendable {
     /// network, TLS and timeouts, transient.
     static func classify(_ status: CURLcode, responseCode: Int, curlSays: String, lastReply: String?, cancelled: Bool) -> MailError {
         let code = responseCode > 0 ? responseCode : nil
-        let server = lastReply.map { "; server said \"\($0)\"" } ?? ""
         if cancelled {
             return MailError(.transient, "cancelled during delivery (\(curlSays))", responseCode: code)
         }
+        // A refusal reads best in the server's words; curl's say at which step.
+        let message = responseCode >= 400 ? lastReply.map { "the server replied \"\($0)\" (\(curlSays))" } ?? curlSays : curlSays
         switch responseCode {
-        case 500...599: return MailError(.permanent, "\(curlSays)\(server)", responseCode: code)
-        case 400...499: return MailError(.transient, "\(curlSays)\(server)", responseCode: code)
+        case 500...599: return MailError(.permanent, message, responseCode: code)
+        case 400...499: return MailError(.transient, message, responseCode: code)
         default: break
         }
-        if status == CURLE_LOGIN_DENIED { return MailError(.permanent, "\(curlSays)\(server)", responseCode: code) }
-        return MailError(.transient, "\(curlSays)\(server)", responseCode: code)
+        if status == CURLE_LOGIN_DENIED { return MailError(.permanent, message, responseCode: code) }
+        return MailError(.transient, message, responseCode: code)
     }
 }
 

@@ -59,6 +59,7 @@ public final class SMTPServerProcess: Sendable {
                                     recipients: envelope["rcpt_tos"] as? [String] ?? [],
                                     user: envelope["user"] as? String,
                                     overTLS: envelope["tls"] as? Bool ?? false,
+                                    helo: envelope["helo"] as? String,
                                     path: directory.appendingPathComponent("\(number).eml").path,
                                     bytes: [UInt8](try Data(contentsOf: directory.appendingPathComponent("\(number).eml"))))
             }
@@ -84,6 +85,8 @@ public struct ReceivedMail: Sendable {
     /// The user that authenticated, if any.
     public var user: String?
     public var overTLS: Bool
+    /// The name the client gave in EHLO (or HELO).
+    public var helo: String?
     /// The .eml file (until the server is stopped), for tools to read.
     public var path: String
     /// The message's bytes as received (dot-unstuffed).

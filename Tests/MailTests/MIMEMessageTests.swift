@@ -89,6 +89,18 @@ import Testing
         #expect(alternative.defects.isEmpty, "\(alternative.defects)")
     }
 
+    @Test func longRecipientListsAndSubjectsAreFolded() async throws {
+        var message = try sampleMessage()
+        message.to = try (1...12).map { try MailAddress("booker\($0)@example.test", name: $0 % 2 == 0 ? "Booker \($0)" : "Zoë Nº \($0)") }
+        message.subject = String(repeating: "First Aid at Work renewal ", count: 6) + String(repeating: "李雷", count: 40)
+        let bytes = MIMEMessage.render(message)
+        Self.expectWellFormedLines(bytes)
+        let parsed = try await parsedMail(bytes)
+        #expect(parsed.defects.isEmpty, "\(parsed.defects)")
+        #expect(parsed.to == message.to.map { .init(name: $0.name, address: $0.address) })
+        #expect(parsed.subject == message.subject)
+    }
+
     @Test func headerInjectionIsRefusedBeforeSending() throws {
         func refused(_ change: (inout MailMessage) throws -> Void, _ field: String) throws {
             var message = try sampleMessage()

@@ -21,6 +21,7 @@ import Testing
         #expect(received[0].mailFrom == "noreply@certportal.test")
         #expect(received[0].recipients == ["booker@example.test", "office@example.test"], "to + cc, each address once")
         #expect(!received[0].overTLS)
+        #expect(received[0].helo == "client.certportal.test")
         let parsed = try await parsedMail(at: received[0].path)
         #expect(parsed.text == "Line one\n.\nA line with only a dot above, and \n.\n here.\n", "dots survive SMTP's dot-stuffing")
         #expect(parsed.defects.isEmpty, "\(parsed.defects)")

@@ -4,7 +4,7 @@
 Prints `listening on 127.0.0.1:PORT` as its first line on stdout once it accepts connections
 (and nothing more there: logs go to stderr). Each accepted message is written atomically to
 --dir as <n>.eml (the bytes as received, after dot-unstuffing) and <n>.json (envelope: mail_from,
-rcpt_tos, authenticated user, whether TLS was on), the .json first, the .eml last.
+rcpt_tos, authenticated user, whether TLS was on, the EHLO name), the .json first, the .eml last.
 
   --port 0               pick a free port (the default)
   --dir D                where messages go (required)
@@ -90,6 +90,7 @@ class Mailbox:
             "rcpt_tos": envelope.rcpt_tos,
             "user": session.auth_data.login.decode() if isinstance(session.auth_data, LoginPassword) else None,
             "tls": server.transport.get_extra_info("ssl_object") is not None,
+            "helo": session.host_name,
         }
         write_atomically(base + ".json", json.dumps(envelope_json).encode())
         write_atomically(base + ".eml", envelope.original_content)
