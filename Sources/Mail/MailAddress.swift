@@ -1,3 +1,5 @@
+internal import Foundation
+
 /// An e-mail address with an optional display name, checked when made.
 public struct MailAddress: Sendable, Hashable, CustomStringConvertible {
     /// The display name, any Unicode (RFC 2047 encoded when rendered); may be empty.
@@ -10,6 +12,18 @@ public struct MailAddress: Sendable, Hashable, CustomStringConvertible {
         self.address = address
         self.name = name
         try check()
+    }
+
+    /// Reads `Name <address>`, `"Name" <address>` or a bare address, as a sender is configured.
+    public init(parsing text: String) throws(MailError) {
+        let text = text.trimmingCharacters(in: .whitespaces)
+        guard text.hasSuffix(">"), let open = text.lastIndex(of: "<") else {
+            try self.init(text)
+            return
+        }
+        var name = text[..<open].trimmingCharacters(in: .whitespaces)
+        if name.count >= 2, name.hasPrefix("\""), name.hasSuffix("\"") { name = String(name.dropFirst().dropLast()) }
+        try self.init(String(text[text.index(after: open)..<text.index(before: text.endIndex)]), name: name)
     }
 
     /// The same checks as `init`, for a value whose fields were changed after it was made.

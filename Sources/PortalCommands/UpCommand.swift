@@ -14,17 +14,21 @@ internal import Glibc
 /// URL and each service's address, keeps them running and stops them on SIGINT/SIGTERM.
 public enum UpCommand {
     public static let usage = """
-        usage: certportal up [--data DIR] [--port N] [--today YYYY-MM-DD] [--demo]
-          --data   holds every database, file and log (default $CERTPORTAL_DATA, else ./certportal-data)
-          --port   the gateway's port on 127.0.0.1 (default 8080; 0 picks a free one)
-          --today  pins today for every service (default $CERTPORTAL_TODAY, else the real date)
-          --demo   first loads the 500-record demo data set and the demo logins
+        usage: certportal up [--data DIR] [--port N] [--today YYYY-MM-DD] [--demo] [--smtp URL] [--mail-from "Name <address>"]
+          --data       holds every database, file and log (default $CERTPORTAL_DATA, else ./certportal-data)
+          --port       the gateway's port on 127.0.0.1 (default 8080; 0 picks a free one)
+          --today      pins today for every service (default $CERTPORTAL_TODAY, else the real date)
+          --demo       first loads the 500-record demo data set and the demo logins
+          --smtp       the provider's SMTP server, smtp://[user@]host[:port][?security=starttls|tls|none]
+                       (default $CERTPORTAL_SMTP; the password from $CERTPORTAL_SMTP_PASSWORD);
+                       without one, e-mails wait in the outbox
+          --mail-from  the e-mails' sender (default $CERTPORTAL_MAIL_FROM)
         Logs: DIR/logs/<service>.log. Stop with Ctrl-C (or SIGTERM): the services stop in reverse order.
         """
 
     /// The services, in start order: the one table of them. An executable not built beside
     /// `certportal` is skipped with a warning.
-    static func services(_ ports: LoopbackPorts, sessionKey: String) throws -> [ServiceSpec] {
+    static func services(_ ports: LoopbackPorts, sessionKey: String, mail: [String] = []) throws -> [ServiceSpec] {
         let catalog = try ports.address("catalog-service")
         let certificates = try ports.address("cert-store")
         let stats = try ports.address("stats-service")
@@ -34,7 +38,8 @@ public enum UpCommand {
             // QR codes on certificates point at the gateway's verification page.
             ServiceSpec(name: "cert-store", arguments: ["--catalog", catalog, "--public-url", "http://\(gateway)"], health: .rpc),
             ServiceSpec(name: "stats-service", arguments: ["--catalog", catalog, "--certificates", certificates], health: .rpc),
-            ServiceSpec(name: "export-service", arguments: ["--stats", stats, "--certificates", certificates], health: .rpc),
+            ServiceSpec(name: "export-service", arguments: ["--stats", stats, "--certificates", certificates, "--portal-url", "http://\(gateway)"] + mail,
+                        health: .rpc),
             ServiceSpec(name: "gateway", arguments: ["--catalog", catalog, "--stats", stats, "--certificates", certificates,
                                                      "--exports", try ports.address("export-service")],
                         environment: ["CERTPORTAL_SESSION_KEY": sessionKey], health: .http(path: "/api/health")),
@@ -53,7 +58,7 @@ public enum UpCommand {
         let gatewayPort: Int
         let today: CalendarDate
         do {
-            try arguments.rejectUnknown(known: ["--data", "--port", "--today", "--demo"])
+            try arguments.rejectUnknown(known: ["--data", "--port", "--today", "--demo", "--smtp", "--mail-from"])
             guard arguments.positional.count == 1 else { throw CommandLineArguments.Failure(description: "unexpected \"\(arguments.positional[1])\"") }
             gatewayPort = try arguments.integer("--port") ?? 8080
             guard (0...65535).contains(gatewayPort) else { throw CommandLineArguments.Failure(description: "--port: must be 0...65535; found \(gatewayPort)") }
@@ -103,7 +108,11 @@ public enum UpCommand {
         } catch {
             throw UpFailure(description: "--port \(gatewayPort): the gateway's \(error); pick another with --port N (0: a free one)")
         }
-        let table = try services(ports, sessionKey: sessionKey)
+        var mail: [String] = []
+        for flag in ["--smtp", "--mail-from"] {
+            if let value = arguments.string(flag) { mail += [flag, value] }
+        }
+        let table = try services(ports, sessionKey: sessionKey, mail: mail)
         let directory = executableDirectory()
         var common = ["--data", data]
         if let text = arguments.string("--today") { common += ["--today", text] }

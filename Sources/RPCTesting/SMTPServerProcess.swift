@@ -17,12 +17,13 @@ public final class SMTPServerProcess: Sendable {
     ///   - failFirst: the first N DATA commands get 451.
     ///   - slowDataMilliseconds: the wait after the data before the reply; a client gone by
     ///     then gets no delivery.
+    ///   - port: where to listen (a server started again where clients expect it); 0: a free port.
     public init(auth: (user: String, password: String)? = nil, startTLS: Bool = false, tls: Bool = false,
-                rejectRecipients: String? = nil, failFirst: Int = 0, slowDataMilliseconds: Int = 0) async throws {
+                rejectRecipients: String? = nil, failFirst: Int = 0, slowDataMilliseconds: Int = 0, port: Int = 0) async throws {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("smtp-\(UUID().uuidString)")
         directory = base.appendingPathComponent("messages")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var arguments = [Self.script.path, "--port", "0", "--dir", directory.path]
+        var arguments = [Self.script.path, "--port", String(port), "--dir", directory.path]
         if let auth { arguments += ["--auth", "\(auth.user):\(auth.password)"] }
         if startTLS { arguments.append("--starttls") }
         if tls { arguments.append("--tls") }

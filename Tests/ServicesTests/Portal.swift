@@ -61,12 +61,21 @@ final class Portal: @unchecked Sendable {
 
     var url: String { "http://127.0.0.1:\(gateway!.port)" }
 
-    /// export-service, calling stats-service and cert-store.
-    func startExport() async throws {
+    /// export-service, calling stats-service and cert-store, with `arguments` added (e.g.
+    /// `--smtp`); `port` 0: a free one. No daily reminders unless `arguments` ask for them.
+    func startExport(_ arguments: [String] = [], port: Int = 0) async throws {
+        let reminders = arguments.contains("--reminder-hour") ? [] : ["--reminder-hour", "off"]
         export = try await ServiceProcess("export-service", arguments: [
-            "--port", "0", "--data", data, "--mesh-token", meshToken, "--today", Self.today,
+            "--port", "\(port)", "--data", data, "--mesh-token", meshToken, "--today", Self.today,
             "--stats", "127.0.0.1:\(stats.port)", "--certificates", "127.0.0.1:\(certificates.port)",
-        ])
+        ] + reminders + arguments)
+    }
+
+    /// Stops export-service (SIGTERM or `signal`) and starts it again on the same port and data.
+    func restartExport(_ arguments: [String] = [], signal: Int32 = SIGTERM) async throws {
+        let port = export!.port
+        await export!.stop(signal: signal)
+        try await startExport(arguments, port: port)
     }
 
     func restartCatalog(signal: Int32 = SIGTERM) async throws {
