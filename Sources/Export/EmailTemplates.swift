@@ -123,6 +123,10 @@ enum EmailTemplates {
     static func put(_ template: Template, by actor: String, _ db: Database) throws -> Template {
         let name = try check(template)
         let current = try get(name, db)
+        // Saved over a newer one than the editor had: refused, so no edit is lost unseen.
+        if template.revision != 0, template.revision != current.revision {
+            throw RPCError(.aborted, "template.revision: the template was saved by \(current.updatedBy) (revision \(current.revision)) since revision \(template.revision) was read; reload it")
+        }
         let values: Bindings = [name.rawValue, template.subject.trimmingCharacters(in: .whitespaces), template.body,
                                 Int64(current.revision) + 1, ExportStore.nowMs, actor]
         try db.run("""

@@ -43,7 +43,7 @@ struct ExpiryReminders: Sendable {
         filter.from = today.description
         filter.to = today.adding(days: longest).description
         page.filter = filter
-        page.sort = "expiry"
+        page.sort = "expiry_date"
         page.pageSize = ExportService.pageSize
         var byBooker: [String: [Due]] = [:]
         var bookers: [String] = []

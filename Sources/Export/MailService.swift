@@ -62,13 +62,13 @@ public struct MailService: RPCService {
         }
         router.unary(Service.retryMessage) { request, context in
             _ = try requireAdmin(context)
-            let row = try await found(store.retry(Int64(clamping: request.id)), request.id)
+            let row = try await changeable(store.retry(Int64(clamping: request.id)), request.id, "tried again")
             outbox.doorbell.ring()
             return row.message(domain: domain)
         }
         router.unary(Service.cancelMessage) { request, context in
             _ = try requireAdmin(context)
-            return try await found(store.cancel(Int64(clamping: request.id)), request.id).message(domain: domain)
+            return try await changeable(store.cancel(Int64(clamping: request.id)), request.id, "cancelled").message(domain: domain)
         }
         router.unary(Service.listEmailTemplates) { _, context in
             _ = try requireAdmin(context)
@@ -108,8 +108,10 @@ public struct MailService: RPCService {
         return "admin"
     }
 
-    func found(_ row: OutboxRow?, _ id: UInt64) throws(RPCError) -> OutboxRow {
-        guard let row else { throw RPCError(.notFound, "id: there is no message \(id) in the outbox") }
+    /// The message after a retry or cancel; NOT_FOUND or FAILED_PRECONDITION (naming its state) when it could not be.
+    func changeable(_ result: (row: OutboxRow, changed: Bool)?, _ id: UInt64, _ verb: String) throws(RPCError) -> OutboxRow {
+        guard let (row, changed) = result else { throw RPCError(.notFound, "id: there is no message \(id) in the outbox") }
+        guard changed else { throw RPCError(.failedPrecondition, "id: message \(id) is \(row.state); it cannot be \(verb)") }
         return row
     }
 

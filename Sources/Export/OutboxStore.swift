@@ -217,18 +217,21 @@ extension ExportStore {
     }
 
     /// A queued or failed message due now (attempts are counted on); nil: no such message.
-    func retry(_ id: Int64, now: Int64 = ExportStore.nowMs) async throws -> OutboxRow? {
+    /// The row as it is after, and whether it could be changed.
+    func retry(_ id: Int64, now: Int64 = ExportStore.nowMs) async throws -> (row: OutboxRow, changed: Bool)? {
         try await queue.write { db in
-            try db.run("UPDATE outbox SET state = 'queued', next_attempt_at_ms = ? WHERE id = ? AND state IN ('queued', 'failed')", [now, id])
-            return try db.fetch("SELECT \(Self.outboxColumns) FROM outbox WHERE id = ?", [id], Self.outboxRow).first
+            let changed = try db.run("UPDATE outbox SET state = 'queued', next_attempt_at_ms = ? WHERE id = ? AND state IN ('queued', 'failed')",
+                                     [now, id]).changes > 0
+            return try db.fetch("SELECT \(Self.outboxColumns) FROM outbox WHERE id = ?", [id], Self.outboxRow).first.map { ($0, changed) }
         }
     }
 
-    /// A queued or failed message not sent; nil: no such message.
-    func cancel(_ id: Int64) async throws -> OutboxRow? {
+    /// A queued or failed message not sent; nil: no such message. The row as it is after,
+    /// and whether it could be changed.
+    func cancel(_ id: Int64) async throws -> (row: OutboxRow, changed: Bool)? {
         try await queue.write { db in
-            try db.run("UPDATE outbox SET state = 'cancelled' WHERE id = ? AND state IN ('queued', 'failed')", [id])
-            return try db.fetch("SELECT \(Self.outboxColumns) FROM outbox WHERE id = ?", [id], Self.outboxRow).first
+            let changed = try db.run("UPDATE outbox SET state = 'cancelled' WHERE id = ? AND state IN ('queued', 'failed', 'cancelled')", [id]).changes > 0
+            return try db.fetch("SELECT \(Self.outboxColumns) FROM outbox WHERE id = ?", [id], Self.outboxRow).first.map { ($0, changed) }
         }
     }
 

@@ -52,8 +52,8 @@ import Testing
             #expect(page.rows.map(\.state) == ["queued", "queued", "sent"])
             #expect(page.rows[0].lastError.contains("stopped during delivery"))
             #expect(page.counts == ["queued": 2, "sent": 1])
-            #expect(try await reopened.retry(rows[0].id)?.state == "sent")
-            #expect(try await reopened.cancel(rows[1].id)?.state == "cancelled")
+            #expect(try await reopened.retry(rows[0].id).map { [$0.row.state, "\($0.changed)"] } == ["sent", "false"])
+            #expect(try await reopened.cancel(rows[1].id).map { [$0.row.state, "\($0.changed)"] } == ["cancelled", "true"])
             #expect(try await reopened.retry(999) == nil)
         }
     }

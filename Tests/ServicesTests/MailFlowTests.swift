@@ -135,7 +135,7 @@ import Messages
             let mail = try await Self.parse(received[0])
             #expect(mail.subject == "Your certificate: \(row.courseName)")
             #expect(mail.from == Self.sender)
-            #expect(mail.to.contains(row.contactName) && mail.to.contains(row.bookerEmail))
+            #expect(mail.to.contains(row.contactEmail) && mail.to.contains(row.bookerEmail))
             #expect(mail.messageId == queued.messageId)
             #expect(mail.text.contains("Dear \(row.contactName) and \(row.bookerName),"))
             #expect(mail.text.contains("https://portal.example.com/verify/"))
