@@ -4,8 +4,8 @@ internal import Foundation
 
 /// export-service's database (DIR/export.sqlite), on a thread of its own: one row per export
 /// (who, what, how much, how it ended) and the manifest lines of the ZIPs being made, kept
-/// here rather than in memory so a ZIP of any number of files needs the same memory. Export
-/// jobs and the e-mail outbox come with the e-mail issue.
+/// here rather than in memory so a ZIP of any number of files needs the same memory; export
+/// jobs (ExportJobStore.swift). The e-mail outbox comes with the e-mail issue.
 public final class ExportStore: Sendable {
     let queue: DatabaseQueue
 
@@ -32,6 +32,7 @@ public final class ExportStore: Sendable {
                 PRIMARY KEY (export_id, line_no)
             ) WITHOUT ROWID;
             """),
+        Migration(version: 2, sql: ExportStore.jobsSchema),
     ]
 
     public static func open(path: String) async throws -> ExportStore {
