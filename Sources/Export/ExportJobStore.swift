@@ -67,9 +67,10 @@ extension ExportStore {
     func insertJob(_ stored: StoredJob) async throws {
         let job = stored.job
         let values: Bindings = [job.jobId, job.kind, stored.principal.description, stored.actor, stored.request.serializedBytes(),
-                                job.state, job.createdAtMs]
+                                job.state, Int64(clamping: job.filesTotal), job.createdAtMs]
         try await queue.write { db in
-            _ = try db.run("INSERT INTO export_jobs (id, kind, principal, actor, request, state, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)", values)
+            _ = try db.run("INSERT INTO export_jobs (id, kind, principal, actor, request, state, files_total, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           values)
         }
     }
 

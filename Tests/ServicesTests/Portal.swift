@@ -61,12 +61,12 @@ final class Portal: @unchecked Sendable {
 
     var url: String { "http://127.0.0.1:\(gateway!.port)" }
 
-    /// export-service, calling stats-service and cert-store.
-    func startExport() async throws {
+    /// export-service, calling stats-service and cert-store; `arguments`: its own flags.
+    func startExport(_ arguments: [String] = []) async throws {
         export = try await ServiceProcess("export-service", arguments: [
             "--port", "0", "--data", data, "--mesh-token", meshToken, "--today", Self.today,
             "--stats", "127.0.0.1:\(stats.port)", "--certificates", "127.0.0.1:\(certificates.port)",
-        ])
+        ] + arguments)
     }
 
     func restartCatalog(signal: Int32 = SIGTERM) async throws {
