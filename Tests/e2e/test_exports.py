@@ -60,16 +60,12 @@ def test_the_selected_certificates_come_as_one_zip(page, api, config):
 
 def test_a_large_selection_runs_as_a_job_with_a_progress_bar_then_downloads(page, api, config):
     year = {"from": config["year_from"], "to": config["year_to"]}
-    certified = [r for r in api["admin"].all_records(status="certified", **year)]
-    by_org = {}
-    for r in certified:
-        by_org.setdefault(r["organisation_id"], []).append(r)
-    # An organisation with more certified records than a page of 25: "all that match" is a job.
-    org, records = max(by_org.items(), key=lambda item: len(item[1]))
+    records = api["admin"].all_records(status="certified", **year)
+    # More than a page of 25: "all that match" is a job.
     assert len(records) > 25, "the demo has enough certificates for more than a page"
     expected = [r for r in records if r["has_certificate"]]
     page.login("admin")
-    page.show(status="certified", organisation=org, page_size="25", **year)
+    page.show(status="certified", page_size="25", **year)
     assert page.total() == len(records)
     page.click("#select-page")
     page.wait(lambda: page.visible("select-all-matching"), message="the offer to select all that match")
@@ -81,6 +77,10 @@ def test_a_large_selection_runs_as_a_job_with_a_progress_bar_then_downloads(page
         new MutationObserver(() => window.zipSeen.push([+bar.getAttribute('aria-valuenow'), status.textContent]))
           .observe(document.getElementById('zip-dialog'), {subtree: true, attributes: true, childList: true, characterData: true});
     """)
+    # The download starts by itself once the job is done. The browser writes over a file of
+    # the same name (an earlier test's ZIP of the same day): that one goes first.
+    for earlier in DOWNLOADS.glob("certificates-*.zip"):
+        earlier.unlink()
     path = download(page, lambda: page.click("#batch-zip"))
     assert page.dialog_open("zip-dialog")
     bar = page.d.find_element(By.ID, "zip-bar")
