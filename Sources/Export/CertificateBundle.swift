@@ -19,7 +19,7 @@ final class CertificateBundle {
     let service: ExportService
     let request: Certportal_Export_V1_ZIPRequest
     let stream: ExportStream
-    let context: ServerContext
+    let context: ExportCaller
     let principal: Principal
     let exportID: Int64
     private var zip: ZIPBuilder?
@@ -40,7 +40,7 @@ final class CertificateBundle {
     static let manifestHeader = ["Record", "Booking ID", "Contact Name", "Course Name", "Version", "File", "Size", "BLAKE2b-256", "Note"]
     // Each file's digest is checked as it streams into the ZIP against the one cert-store stored.
 
-    init(service: ExportService, request: Certportal_Export_V1_ZIPRequest, stream: ExportStream, context: ServerContext, principal: Principal,
+    init(service: ExportService, request: Certportal_Export_V1_ZIPRequest, stream: ExportStream, context: ExportCaller, principal: Principal,
          exportID: Int64) {
         self.service = service
         self.request = request

@@ -7,6 +7,7 @@ internal import Foundation
 public struct ExportSettings: Sendable {
     /// Today (pinnable for tests and demos) in the provider's time zone.
     public var clock = StatusClock()
+    public var jobs = ExportJobSettings()
 
     public init() {}
 
@@ -14,8 +15,9 @@ public struct ExportSettings: Sendable {
 }
 
 /// `certportal.export.v1.Exports`: the records report and the training matrix as CSV, and
-/// certificates as one ZIP, streamed as they are made. Every call passes the caller's
-/// principal on to stats-service and cert-store, which decide what the caller may see.
+/// certificates as one ZIP, streamed as they are made or made as a job (ExportJobs). Every
+/// call passes the caller's principal on to stats-service and cert-store, which decide what
+/// the caller may see.
 public struct ExportService: RPCService {
     typealias Service = Certportal_Export_V1_Exports
     typealias Stats = Certportal_Stats_V1_Stats
@@ -24,6 +26,7 @@ public struct ExportService: RPCService {
     let certificates: RPCClient
     let store: ExportStore
     let settings: ExportSettings
+    let jobs: ExportJobs
 
     /// Rows asked of stats-service at a time: at most this many are in memory.
     static let pageSize: UInt32 = 1000
@@ -35,6 +38,12 @@ public struct ExportService: RPCService {
         self.certificates = certificates
         self.store = store
         self.settings = settings
+        jobs = ExportJobs(store: store, settings: settings.jobs)
+    }
+
+    /// Starts the jobs: those a stopped process left queued or running first.
+    public func resumeJobs() async throws {
+        try await jobs.resume(self)
     }
 
     public func register(into router: inout RPCRouter) {
@@ -46,9 +55,18 @@ public struct ExportService: RPCService {
         }
         router.serverStreaming(Service.certificatesZIP) { request, writer, context in
             try await export("certificates_zip", writer, context) { stream, id, principal in
-                try await CertificateBundle(service: self, request: request, stream: stream, context: context, principal: principal, exportID: id).run()
+                try await CertificateBundle(service: self, request: request, stream: stream, context: .call(context), principal: principal, exportID: id).run()
             }
         }
+        router.unary(Service.startZIPJob) { request, context in try await jobs.start(request, context) }
+        router.unary(Service.getJob) { request, context in try await jobs.get(request.jobId, context) }
+        router.unary(Service.listJobs) { _, context in
+            var list = Certportal_Export_V1_JobList()
+            list.jobs = try await jobs.list(context)
+            return list
+        }
+        router.unary(Service.cancelJob) { request, context in try await jobs.cancel(request.jobId, context) }
+        router.serverStreaming(Service.downloadJob) { request, writer, context in try await downloadJob(request, writer, context) }
     }
 
     /// Runs one export, noted in the database from its start to how it ended.
@@ -68,6 +86,36 @@ public struct ExportService: RPCService {
     /// Options for a call to stats-service or cert-store on the caller's behalf.
     func downstream(_ context: ServerContext) -> CallOptions {
         context.downstreamOptions(timeout: .seconds(30))
+    }
+
+    /// The same for a call's export or a job's (its owner's principal, no caller waiting).
+    func downstream(_ caller: ExportCaller) -> CallOptions {
+        switch caller {
+        case .call(let context):
+            return downstream(context)
+        case .job(let id, let principal, let actor):
+            var options = CallOptions(timeout: .seconds(30))
+            options.metadata[MetadataKey.requestID] = "job-\(id)"
+            options.metadata[MetadataKey.principal] = principal.description
+            if !actor.isEmpty { options.metadata[MetadataKey.actor] = actor }
+            return options
+        }
+    }
+
+    /// A done job's ZIP as CertificatesZIP streams one: the header, its bytes, the progress.
+    func downloadJob(_ request: Certportal_Export_V1_JobRequest, _ writer: MessageWriter<Certportal_Export_V1_ExportChunk>,
+                     _ context: ServerContext) async throws {
+        let (job, file) = try await jobs.openDownload(request.jobId, context)
+        let stream = ExportStream(writer)
+        try await stream.header(fileName: job.fileName, mediaType: "application/zip", total: job.filesTotal)
+        while true {
+            let bytes = try await file.read(upTo: Self.chunkBytes)
+            guard !bytes.isEmpty else { break }
+            try await stream.data(bytes)
+        }
+        stream.files = job.filesDone
+        stream.skipped = job.skipped
+        try await stream.progress()
     }
 
     // MARK: CSV
@@ -122,6 +170,14 @@ public struct ExportService: RPCService {
     }
 }
 
+/// On whose behalf an export calls stats-service and cert-store.
+enum ExportCaller: Sendable {
+    /// A call's: its principal, request id and deadline.
+    case call(ServerContext)
+    /// A job's: its owner (and the person behind it, for cert-store's audit).
+    case job(id: String, principal: Principal, actor: String)
+}
+
 /// What an export sent, for the log.
 public struct ExportOutcome: Sendable {
     var rows: UInt64 = 0
@@ -130,17 +186,24 @@ public struct ExportOutcome: Sendable {
     var bytes: UInt64 = 0
 }
 
+/// Where an export's chunks go: the caller's stream, or a job's file (JobSink).
+protocol ExportSink {
+    func write(_ chunk: Certportal_Export_V1_ExportChunk) async throws
+}
+
+extension MessageWriter: ExportSink where Message == Certportal_Export_V1_ExportChunk {}
+
 /// The caller's end of an export: the header, the file's bytes in chunks of at most
 /// `ExportService.chunkBytes`, and progress. Not Sendable: the handler task that made it
 /// is its only user.
 final class ExportStream {
     typealias Chunk = Certportal_Export_V1_ExportChunk
-    let writer: MessageWriter<Chunk>
+    let writer: any ExportSink
     private(set) var bytes: UInt64 = 0
     var files: UInt64 = 0
     var skipped: UInt64 = 0
 
-    init(_ writer: MessageWriter<Chunk>) {
+    init(_ writer: any ExportSink) {
         self.writer = writer
     }
 

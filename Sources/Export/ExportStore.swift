@@ -4,8 +4,9 @@ internal import Foundation
 
 /// export-service's database (DIR/export.sqlite), on a thread of its own: one row per export
 /// (who, what, how much, how it ended) and the manifest lines of the ZIPs being made, kept
-/// here rather than in memory so a ZIP of any number of files needs the same memory; and
-/// the e-mail outbox, its templates and the reminders sent (OutboxStore.swift).
+/// here rather than in memory so a ZIP of any number of files needs the same memory; export
+/// jobs (ExportJobStore.swift); and the e-mail outbox, its templates and the reminders sent
+/// (OutboxStore.swift).
 public final class ExportStore: Sendable {
     let queue: DatabaseQueue
 
@@ -32,6 +33,7 @@ public final class ExportStore: Sendable {
                 PRIMARY KEY (export_id, line_no)
             ) WITHOUT ROWID;
             """),
+        Migration(version: 2, sql: ExportStore.jobsSchema),
         outboxMigration,
     ]
 

@@ -172,10 +172,10 @@ extension API {
         }
     }
 
-    /// `record_ids`: 1 to 1,000 positive whole numbers, each once.
-    static func recordIDList(_ body: JSON) throws(APIError) -> [UInt64] {
-        guard case .array(let items)? = body["record_ids"], !items.isEmpty, items.count <= 1000 else {
-            throw APIError.invalid("record_ids", "required: a list of 1 to 1000 record ids")
+    /// `record_ids`: 1 to `limit` (1,000) positive whole numbers, each once.
+    static func recordIDList(_ body: JSON, limit: Int = 1000) throws(APIError) -> [UInt64] {
+        guard case .array(let items)? = body["record_ids"], !items.isEmpty, items.count <= limit else {
+            throw APIError.invalid("record_ids", "required: a list of 1 to \(limit) record ids")
         }
         var ids: [UInt64] = []
         var seen: Set<UInt64> = []

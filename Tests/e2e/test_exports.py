@@ -56,3 +56,54 @@ def test_the_selected_certificates_come_as_one_zip(page, api, config):
     assert len(files) == 1 and not files[0].startswith(("/", "..")), names
     status, _, body = api["admin"].raw("GET", f"/api/records/{shared[0]['record_id']}/certificate/file")
     assert status == 200 and archive.read(files[0]) == body
+
+
+def test_a_large_selection_runs_as_a_job_with_a_progress_bar_then_downloads(page, api, config):
+    year = {"from": config["year_from"], "to": config["year_to"]}
+    records = api["admin"].all_records(status="certified", **year)
+    # More than a page of 25: "all that match" is a job.
+    assert len(records) > 25, "the demo has enough certificates for more than a page"
+    expected = [r for r in records if r["has_certificate"]]
+    page.login("admin")
+    page.show(status="certified", page_size="25", **year)
+    assert page.total() == len(records)
+    page.click("#select-page")
+    page.wait(lambda: page.visible("select-all-matching"), message="the offer to select all that match")
+    page.click("#select-all-matching")
+    # Every value the bar takes, and every text it says, from the click on.
+    page.js("""
+        window.zipSeen = [];
+        const bar = document.getElementById('zip-bar'), status = document.getElementById('zip-status');
+        new MutationObserver(() => window.zipSeen.push([+bar.getAttribute('aria-valuenow'), status.textContent]))
+          .observe(document.getElementById('zip-dialog'), {subtree: true, attributes: true, childList: true, characterData: true});
+    """)
+    # The download starts by itself once the job is done. The browser writes over a file of
+    # the same name (an earlier test's ZIP of the same day): that one goes first.
+    for earlier in DOWNLOADS.glob("certificates-*.zip"):
+        earlier.unlink()
+    path = download(page, lambda: page.click("#batch-zip"))
+    assert page.dialog_open("zip-dialog")
+    bar = page.d.find_element(By.ID, "zip-bar")
+    assert bar.get_attribute("role") == "progressbar"
+    page.wait(lambda: bar.get_attribute("aria-valuenow") == "100", message="the bar full")
+    assert page.d.find_element(By.ID, "zip-status").text.startswith("Ready:")
+    assert page.d.find_element(By.ID, "zip-status").get_attribute("aria-live") == "polite"
+    link = page.d.find_element(By.ID, "zip-download")
+    assert link.is_displayed() and "/api/exports/jobs/" in link.get_attribute("href")
+    assert not page.d.find_element(By.ID, "zip-cancel").is_displayed()
+    seen = page.js("return window.zipSeen")
+    values = [v for v, _ in seen]
+    assert values == sorted(values) and values[-1] == 100, values
+    assert any(text.startswith(("Waiting", "Bundling")) for _, text in seen), seen
+    page.screenshot("zip-job-done")
+
+    archive = zipfile.ZipFile(path)
+    assert archive.testzip() is None
+    files = [n for n in archive.namelist() if n != "manifest.csv"]
+    assert len(files) == len(expected), (len(files), len(expected))
+    manifest = list(csv.reader(io.StringIO(archive.read("manifest.csv").decode("utf-8-sig"), newline="")))
+    assert {row[0] for row in manifest[1:] if not row[8].startswith("skipped")} == {str(r["record_id"]) for r in expected}
+    page.click("#zip-close")
+    assert not page.dialog_open("zip-dialog")
+    assert not page.console_errors()
+

@@ -38,13 +38,13 @@ export const canIssue = (record) => record.status === 'pending' && !record.has_c
 export const fileUrl = (recordId, version) =>
   `/api/records/${recordId}/certificate/file${version ? `?version=${version}` : ''}`;
 
-function humanSize(bytes) {
+export function humanSize(bytes) {
   if (bytes >= 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
   if (bytes >= 1024) return `${Math.round(bytes / 1024)} KB`;
   return `${bytes} bytes`;
 }
 
-function errorText(e, what) {
+export function errorText(e, what) {
   if (e instanceof ApiError && e.unavailable) return `${what}: the service is not reachable right now. Try again shortly.`;
   return e.message || `${what}.`;
 }

@@ -2,6 +2,7 @@
 import { api, ApiError } from './api.js';
 import { el, timeEl, formatDate, formatNumber, inReadingOrder, EN_DASH } from './format.js';
 import { CertActions } from './certs.js';
+import { ZipJobs, STREAM_AT_ONCE } from './exports.js';
 
 const $ = (id) => document.getElementById(id);
 const PAGE_SIZES = ['25', '50', '100', '200'];
@@ -17,6 +18,7 @@ export class RecordsView {
     this.controller = null;
     this.loadSeq = 0;
     this.certs = new CertActions(this);
+    this.zipJobs = new ZipJobs(this);
     this.bindControls();
     this.reset();
   }
@@ -101,7 +103,7 @@ export class RecordsView {
     }
     batch.append(el('span', { id: 'batch-soon', class: 'sr-only' }, 'Coming soon'));
     $('batch-issue').addEventListener('click', (e) => this.certs.batchIssue(e.currentTarget));
-    $('batch-zip').addEventListener('click', () => this.downloadZIP());
+    $('batch-zip').addEventListener('click', (e) => this.downloadZIP(e.currentTarget));
     $('batch-share').addEventListener('click', (e) => this.certs.batchShare(e.currentTarget));
     this.table.addEventListener('change', (e) => this.onCheckbox(e));
     this.table.addEventListener('click', (e) => this.onTableClick(e));
@@ -208,9 +210,15 @@ export class RecordsView {
     $('download-csv').href = '/api/exports/records.csv' + (text ? '?' + text : '');
   }
 
-  /** The selected certificates (or all that match) as one ZIP, downloaded by the browser. */
-  downloadZIP() {
-    const params = this.allMatching ? this.filterQuery() : new URLSearchParams({ ids: [...this.selected].join(',') });
+  /** The selected certificates (or all that match) as one ZIP: a few at once, downloaded by
+   * the browser as they stream; more as a job with a progress bar (exports.js). */
+  downloadZIP(opener) {
+    if (this.allMatching || this.selected.size > STREAM_AT_ONCE) {
+      const query = this.allMatching ? Object.fromEntries(this.filterQuery()) : undefined;
+      this.zipJobs.start(this.allMatching ? {} : { record_ids: [...this.selected] }, query, opener);
+      return;
+    }
+    const params = new URLSearchParams({ ids: [...this.selected].join(',') });
     const link = el('a', { href: '/api/exports/certificates.zip?' + params.toString(), download: '' });
     document.body.append(link);
     link.click();

@@ -181,6 +181,113 @@ public struct Certportal_Export_V1_ExportChunk: ProtoMessage, Hashable {
     }
 }
 
+/// An export made in the background. Its file waits in export-service's data directory
+/// until it expires; only the principal that started it (or an admin) sees it.
+public struct Certportal_Export_V1_Job: ProtoMessage, Hashable {
+    public static let protoMessageName = "certportal.export.v1.Job"
+
+    /// 32 hex digits, random: unguessable.
+    public var jobId: String = ""
+
+    /// certificates_zip.
+    public var kind: String = ""
+
+    /// queued, running, done, failed, cancelled or expired.
+    public var state: String = ""
+
+    /// Field 4, `files_done`.
+    public var filesDone: UInt64 = 0
+
+    /// Records to bundle, once known (one file each, more with all_versions); 0: not known yet.
+    public var filesTotal: UInt64 = 0
+
+    /// Bytes written so far; when done, the file's size.
+    public var bytes: UInt64 = 0
+
+    /// Records left out (no certificate the owner may download), so far.
+    public var skipped: UInt64 = 0
+
+    /// Field 8, `file_name`.
+    public var fileName: String = ""
+
+    /// Why it failed (state failed).
+    public var error: String = ""
+
+    /// Field 10, `created_at_ms`.
+    public var createdAtMs: Int64 = 0
+
+    /// When it ended (done, failed, cancelled); 0 before.
+    public var finishedAtMs: Int64 = 0
+
+    /// When a done job's file is deleted; 0 for any other state.
+    public var expiresAtMs: Int64 = 0
+
+    /// A message with every field at its default.
+    public init() {}
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try CBridge.decode(bytes)
+    }
+
+    public func serialize(into buffer: inout [UInt8]) {
+        CBridge.encode(self, into: &buffer)
+    }
+}
+
+/// The message `certportal.export.v1.JobRequest`.
+public struct Certportal_Export_V1_JobRequest: ProtoMessage, Hashable {
+    public static let protoMessageName = "certportal.export.v1.JobRequest"
+
+    /// Field 1, `job_id`.
+    public var jobId: String = ""
+
+    /// A message with every field at its default.
+    public init() {}
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try CBridge.decode(bytes)
+    }
+
+    public func serialize(into buffer: inout [UInt8]) {
+        CBridge.encode(self, into: &buffer)
+    }
+}
+
+/// The message `certportal.export.v1.ListJobsRequest`.
+public struct Certportal_Export_V1_ListJobsRequest: ProtoMessage, Hashable {
+    public static let protoMessageName = "certportal.export.v1.ListJobsRequest"
+
+    /// A message with every field at its default.
+    public init() {}
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try CBridge.decode(bytes)
+    }
+
+    public func serialize(into buffer: inout [UInt8]) {
+        CBridge.encode(self, into: &buffer)
+    }
+}
+
+/// The caller's jobs, newest first.
+public struct Certportal_Export_V1_JobList: ProtoMessage, Hashable {
+    public static let protoMessageName = "certportal.export.v1.JobList"
+
+    /// Field 1, `jobs`.
+    public var jobs: [Certportal_Export_V1_Job] = []
+
+    /// A message with every field at its default.
+    public init() {}
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try CBridge.decode(bytes)
+    }
+
+    public func serialize(into buffer: inout [UInt8]) {
+        CBridge.encode(self, into: &buffer)
+    }
+}
+
 /// The service `certportal.export.v1.Exports`.
 public enum Certportal_Export_V1_Exports {
     /// The service's name, defining file and methods.
@@ -191,6 +298,11 @@ public enum Certportal_Export_V1_Exports {
             recordsCSV.info,
             matrixCSV.info,
             certificatesZIP.info,
+            startZIPJob.info,
+            getJob.info,
+            listJobs.info,
+            cancelJob.info,
+            downloadJob.info,
         ]
     )
 
@@ -215,6 +327,49 @@ public enum Certportal_Export_V1_Exports {
     public static let certificatesZIP = MethodDescriptor<Certportal_Export_V1_ZIPRequest, Certportal_Export_V1_ExportChunk>(
         service: "certportal.export.v1.Exports",
         method: "CertificatesZIP",
+        shape: .serverStreaming,
+        idempotent: true
+    )
+
+    /// A ZIP as a job: queued at once (its file made later, with the caller's principal).
+    /// Errors of the request itself (a bad filter, too many ids) show as the job's failure.
+    public static let startZIPJob = MethodDescriptor<Certportal_Export_V1_ZIPRequest, Certportal_Export_V1_Job>(
+        service: "certportal.export.v1.Exports",
+        method: "StartZIPJob",
+        shape: .unary,
+        idempotent: false
+    )
+
+    /// NOT_FOUND for a job that is not the caller's.
+    public static let getJob = MethodDescriptor<Certportal_Export_V1_JobRequest, Certportal_Export_V1_Job>(
+        service: "certportal.export.v1.Exports",
+        method: "GetJob",
+        shape: .unary,
+        idempotent: true
+    )
+
+    /// `/certportal.export.v1.Exports/ListJobs`: unary, idempotent.
+    public static let listJobs = MethodDescriptor<Certportal_Export_V1_ListJobsRequest, Certportal_Export_V1_JobList>(
+        service: "certportal.export.v1.Exports",
+        method: "ListJobs",
+        shape: .unary,
+        idempotent: true
+    )
+
+    /// Stops a queued or running job and deletes its file (a cancelled one stays as it is);
+    /// FAILED_PRECONDITION once it is done, failed or expired.
+    public static let cancelJob = MethodDescriptor<Certportal_Export_V1_JobRequest, Certportal_Export_V1_Job>(
+        service: "certportal.export.v1.Exports",
+        method: "CancelJob",
+        shape: .unary,
+        idempotent: true
+    )
+
+    /// A done job's file: the header, then its bytes (FAILED_PRECONDITION before it is done,
+    /// after it failed, was cancelled or expired).
+    public static let downloadJob = MethodDescriptor<Certportal_Export_V1_JobRequest, Certportal_Export_V1_ExportChunk>(
+        service: "certportal.export.v1.Exports",
+        method: "DownloadJob",
         shape: .serverStreaming,
         idempotent: true
     )
@@ -417,5 +572,111 @@ extension Certportal_Export_V1_ExportChunk: CBackedMessage {
         default:
             self.part = nil
         }
+    }
+}
+
+extension Certportal_Export_V1_Job: CBackedMessage {
+    typealias CMessage = Certportal__Export__V1__Job
+
+    static func cInit(_ message: UnsafeMutablePointer<CMessage>) {
+        certportal__export__v1__job__init(message)
+    }
+
+    static func cBase(_ message: UnsafeMutablePointer<CMessage>) -> UnsafeMutablePointer<ProtobufCMessage> {
+        message.pointer(to: \.base)!
+    }
+
+    func cFill(_ c: UnsafeMutablePointer<CMessage>, arena: inout CArena) {
+        if !self.jobId.isEmpty { c.pointee.job_id = arena.cString(self.jobId) }
+        if !self.kind.isEmpty { c.pointee.kind = arena.cString(self.kind) }
+        if !self.state.isEmpty { c.pointee.state = arena.cString(self.state) }
+        c.pointee.files_done = self.filesDone
+        c.pointee.files_total = self.filesTotal
+        c.pointee.bytes = self.bytes
+        c.pointee.skipped = self.skipped
+        if !self.fileName.isEmpty { c.pointee.file_name = arena.cString(self.fileName) }
+        if !self.error.isEmpty { c.pointee.error = arena.cString(self.error) }
+        c.pointee.created_at_ms = self.createdAtMs
+        c.pointee.finished_at_ms = self.finishedAtMs
+        c.pointee.expires_at_ms = self.expiresAtMs
+    }
+
+    init(copying c: UnsafePointer<CMessage>) throws(CBridge.InvalidString) {
+        self.init()
+        self.jobId = try CBridge.string(c.pointee.job_id, field: "certportal.export.v1.Job.job_id")
+        self.kind = try CBridge.string(c.pointee.kind, field: "certportal.export.v1.Job.kind")
+        self.state = try CBridge.string(c.pointee.state, field: "certportal.export.v1.Job.state")
+        self.filesDone = c.pointee.files_done
+        self.filesTotal = c.pointee.files_total
+        self.bytes = c.pointee.bytes
+        self.skipped = c.pointee.skipped
+        self.fileName = try CBridge.string(c.pointee.file_name, field: "certportal.export.v1.Job.file_name")
+        self.error = try CBridge.string(c.pointee.error, field: "certportal.export.v1.Job.error")
+        self.createdAtMs = c.pointee.created_at_ms
+        self.finishedAtMs = c.pointee.finished_at_ms
+        self.expiresAtMs = c.pointee.expires_at_ms
+    }
+}
+
+extension Certportal_Export_V1_JobRequest: CBackedMessage {
+    typealias CMessage = Certportal__Export__V1__JobRequest
+
+    static func cInit(_ message: UnsafeMutablePointer<CMessage>) {
+        certportal__export__v1__job_request__init(message)
+    }
+
+    static func cBase(_ message: UnsafeMutablePointer<CMessage>) -> UnsafeMutablePointer<ProtobufCMessage> {
+        message.pointer(to: \.base)!
+    }
+
+    func cFill(_ c: UnsafeMutablePointer<CMessage>, arena: inout CArena) {
+        if !self.jobId.isEmpty { c.pointee.job_id = arena.cString(self.jobId) }
+    }
+
+    init(copying c: UnsafePointer<CMessage>) throws(CBridge.InvalidString) {
+        self.init()
+        self.jobId = try CBridge.string(c.pointee.job_id, field: "certportal.export.v1.JobRequest.job_id")
+    }
+}
+
+extension Certportal_Export_V1_ListJobsRequest: CBackedMessage {
+    typealias CMessage = Certportal__Export__V1__ListJobsRequest
+
+    static func cInit(_ message: UnsafeMutablePointer<CMessage>) {
+        certportal__export__v1__list_jobs_request__init(message)
+    }
+
+    static func cBase(_ message: UnsafeMutablePointer<CMessage>) -> UnsafeMutablePointer<ProtobufCMessage> {
+        message.pointer(to: \.base)!
+    }
+
+    func cFill(_ c: UnsafeMutablePointer<CMessage>, arena: inout CArena) {}
+
+    init(copying c: UnsafePointer<CMessage>) throws(CBridge.InvalidString) {
+        self.init()
+    }
+}
+
+extension Certportal_Export_V1_JobList: CBackedMessage {
+    typealias CMessage = Certportal__Export__V1__JobList
+
+    static func cInit(_ message: UnsafeMutablePointer<CMessage>) {
+        certportal__export__v1__job_list__init(message)
+    }
+
+    static func cBase(_ message: UnsafeMutablePointer<CMessage>) -> UnsafeMutablePointer<ProtobufCMessage> {
+        message.pointer(to: \.base)!
+    }
+
+    func cFill(_ c: UnsafeMutablePointer<CMessage>, arena: inout CArena) {
+        if !self.jobs.isEmpty {
+            c.pointee.n_jobs = self.jobs.count
+            c.pointee.jobs = arena.messages(self.jobs)
+        }
+    }
+
+    init(copying c: UnsafePointer<CMessage>) throws(CBridge.InvalidString) {
+        self.init()
+        self.jobs = try CBridge.messages(c.pointee.jobs, count: c.pointee.n_jobs)
     }
 }

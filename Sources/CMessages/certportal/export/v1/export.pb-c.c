@@ -323,6 +323,186 @@ void   certportal__export__v1__export_chunk__free_unpacked
   assert(message->base.descriptor == &certportal__export__v1__export_chunk__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   certportal__export__v1__job__init
+                     (Certportal__Export__V1__Job         *message)
+{
+  static const Certportal__Export__V1__Job init_value = CERTPORTAL__EXPORT__V1__JOB__INIT;
+  *message = init_value;
+}
+size_t certportal__export__v1__job__get_packed_size
+                     (const Certportal__Export__V1__Job *message)
+{
+  assert(message->base.descriptor == &certportal__export__v1__job__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t certportal__export__v1__job__pack
+                     (const Certportal__Export__V1__Job *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &certportal__export__v1__job__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t certportal__export__v1__job__pack_to_buffer
+                     (const Certportal__Export__V1__Job *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &certportal__export__v1__job__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Certportal__Export__V1__Job *
+       certportal__export__v1__job__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Certportal__Export__V1__Job *)
+     protobuf_c_message_unpack (&certportal__export__v1__job__descriptor,
+                                allocator, len, data);
+}
+void   certportal__export__v1__job__free_unpacked
+                     (Certportal__Export__V1__Job *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &certportal__export__v1__job__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   certportal__export__v1__job_request__init
+                     (Certportal__Export__V1__JobRequest         *message)
+{
+  static const Certportal__Export__V1__JobRequest init_value = CERTPORTAL__EXPORT__V1__JOB_REQUEST__INIT;
+  *message = init_value;
+}
+size_t certportal__export__v1__job_request__get_packed_size
+                     (const Certportal__Export__V1__JobRequest *message)
+{
+  assert(message->base.descriptor == &certportal__export__v1__job_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t certportal__export__v1__job_request__pack
+                     (const Certportal__Export__V1__JobRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &certportal__export__v1__job_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t certportal__export__v1__job_request__pack_to_buffer
+                     (const Certportal__Export__V1__JobRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &certportal__export__v1__job_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Certportal__Export__V1__JobRequest *
+       certportal__export__v1__job_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Certportal__Export__V1__JobRequest *)
+     protobuf_c_message_unpack (&certportal__export__v1__job_request__descriptor,
+                                allocator, len, data);
+}
+void   certportal__export__v1__job_request__free_unpacked
+                     (Certportal__Export__V1__JobRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &certportal__export__v1__job_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   certportal__export__v1__list_jobs_request__init
+                     (Certportal__Export__V1__ListJobsRequest         *message)
+{
+  static const Certportal__Export__V1__ListJobsRequest init_value = CERTPORTAL__EXPORT__V1__LIST_JOBS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t certportal__export__v1__list_jobs_request__get_packed_size
+                     (const Certportal__Export__V1__ListJobsRequest *message)
+{
+  assert(message->base.descriptor == &certportal__export__v1__list_jobs_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t certportal__export__v1__list_jobs_request__pack
+                     (const Certportal__Export__V1__ListJobsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &certportal__export__v1__list_jobs_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t certportal__export__v1__list_jobs_request__pack_to_buffer
+                     (const Certportal__Export__V1__ListJobsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &certportal__export__v1__list_jobs_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Certportal__Export__V1__ListJobsRequest *
+       certportal__export__v1__list_jobs_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Certportal__Export__V1__ListJobsRequest *)
+     protobuf_c_message_unpack (&certportal__export__v1__list_jobs_request__descriptor,
+                                allocator, len, data);
+}
+void   certportal__export__v1__list_jobs_request__free_unpacked
+                     (Certportal__Export__V1__ListJobsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &certportal__export__v1__list_jobs_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   certportal__export__v1__job_list__init
+                     (Certportal__Export__V1__JobList         *message)
+{
+  static const Certportal__Export__V1__JobList init_value = CERTPORTAL__EXPORT__V1__JOB_LIST__INIT;
+  *message = init_value;
+}
+size_t certportal__export__v1__job_list__get_packed_size
+                     (const Certportal__Export__V1__JobList *message)
+{
+  assert(message->base.descriptor == &certportal__export__v1__job_list__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t certportal__export__v1__job_list__pack
+                     (const Certportal__Export__V1__JobList *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &certportal__export__v1__job_list__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t certportal__export__v1__job_list__pack_to_buffer
+                     (const Certportal__Export__V1__JobList *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &certportal__export__v1__job_list__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Certportal__Export__V1__JobList *
+       certportal__export__v1__job_list__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Certportal__Export__V1__JobList *)
+     protobuf_c_message_unpack (&certportal__export__v1__job_list__descriptor,
+                                allocator, len, data);
+}
+void   certportal__export__v1__job_list__free_unpacked
+                     (Certportal__Export__V1__JobList *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &certportal__export__v1__job_list__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor certportal__export__v1__csvrequest__field_descriptors[2] =
 {
   {
@@ -771,16 +951,301 @@ const ProtobufCMessageDescriptor certportal__export__v1__export_chunk__descripto
   (ProtobufCMessageInit) certportal__export__v1__export_chunk__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor certportal__export__v1__exports__method_descriptors[3] =
+static const ProtobufCFieldDescriptor certportal__export__v1__job__field_descriptors[12] =
+{
+  {
+    "job_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Certportal__Export__V1__Job, job_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "kind",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Certportal__Export__V1__Job, kind),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "state",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Certportal__Export__V1__Job, state),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "files_done",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Certportal__Export__V1__Job, files_done),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "files_total",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Certportal__Export__V1__Job, files_total),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "bytes",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Certportal__Export__V1__Job, bytes),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "skipped",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Certportal__Export__V1__Job, skipped),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "file_name",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Certportal__Export__V1__Job, file_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "error",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Certportal__Export__V1__Job, error),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_at_ms",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Certportal__Export__V1__Job, created_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "finished_at_ms",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Certportal__Export__V1__Job, finished_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "expires_at_ms",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Certportal__Export__V1__Job, expires_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned certportal__export__v1__job__field_indices_by_name[] = {
+  5,   /* field[5] = bytes */
+  9,   /* field[9] = created_at_ms */
+  8,   /* field[8] = error */
+  11,   /* field[11] = expires_at_ms */
+  7,   /* field[7] = file_name */
+  3,   /* field[3] = files_done */
+  4,   /* field[4] = files_total */
+  10,   /* field[10] = finished_at_ms */
+  0,   /* field[0] = job_id */
+  1,   /* field[1] = kind */
+  6,   /* field[6] = skipped */
+  2,   /* field[2] = state */
+};
+static const ProtobufCIntRange certportal__export__v1__job__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 12 }
+};
+const ProtobufCMessageDescriptor certportal__export__v1__job__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "certportal.export.v1.Job",
+  "Job",
+  "Certportal__Export__V1__Job",
+  "certportal.export.v1",
+  sizeof(Certportal__Export__V1__Job),
+  12,
+  certportal__export__v1__job__field_descriptors,
+  certportal__export__v1__job__field_indices_by_name,
+  1,  certportal__export__v1__job__number_ranges,
+  (ProtobufCMessageInit) certportal__export__v1__job__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor certportal__export__v1__job_request__field_descriptors[1] =
+{
+  {
+    "job_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Certportal__Export__V1__JobRequest, job_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned certportal__export__v1__job_request__field_indices_by_name[] = {
+  0,   /* field[0] = job_id */
+};
+static const ProtobufCIntRange certportal__export__v1__job_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor certportal__export__v1__job_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "certportal.export.v1.JobRequest",
+  "JobRequest",
+  "Certportal__Export__V1__JobRequest",
+  "certportal.export.v1",
+  sizeof(Certportal__Export__V1__JobRequest),
+  1,
+  certportal__export__v1__job_request__field_descriptors,
+  certportal__export__v1__job_request__field_indices_by_name,
+  1,  certportal__export__v1__job_request__number_ranges,
+  (ProtobufCMessageInit) certportal__export__v1__job_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define certportal__export__v1__list_jobs_request__field_descriptors NULL
+#define certportal__export__v1__list_jobs_request__field_indices_by_name NULL
+#define certportal__export__v1__list_jobs_request__number_ranges NULL
+const ProtobufCMessageDescriptor certportal__export__v1__list_jobs_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "certportal.export.v1.ListJobsRequest",
+  "ListJobsRequest",
+  "Certportal__Export__V1__ListJobsRequest",
+  "certportal.export.v1",
+  sizeof(Certportal__Export__V1__ListJobsRequest),
+  0,
+  certportal__export__v1__list_jobs_request__field_descriptors,
+  certportal__export__v1__list_jobs_request__field_indices_by_name,
+  0,  certportal__export__v1__list_jobs_request__number_ranges,
+  (ProtobufCMessageInit) certportal__export__v1__list_jobs_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor certportal__export__v1__job_list__field_descriptors[1] =
+{
+  {
+    "jobs",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Certportal__Export__V1__JobList, n_jobs),
+    offsetof(Certportal__Export__V1__JobList, jobs),
+    &certportal__export__v1__job__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned certportal__export__v1__job_list__field_indices_by_name[] = {
+  0,   /* field[0] = jobs */
+};
+static const ProtobufCIntRange certportal__export__v1__job_list__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor certportal__export__v1__job_list__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "certportal.export.v1.JobList",
+  "JobList",
+  "Certportal__Export__V1__JobList",
+  "certportal.export.v1",
+  sizeof(Certportal__Export__V1__JobList),
+  1,
+  certportal__export__v1__job_list__field_descriptors,
+  certportal__export__v1__job_list__field_indices_by_name,
+  1,  certportal__export__v1__job_list__number_ranges,
+  (ProtobufCMessageInit) certportal__export__v1__job_list__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCMethodDescriptor certportal__export__v1__exports__method_descriptors[8] =
 {
   { "RecordsCSV", &certportal__export__v1__csvrequest__descriptor, &certportal__export__v1__export_chunk__descriptor },
   { "MatrixCSV", &certportal__export__v1__matrix_csvrequest__descriptor, &certportal__export__v1__export_chunk__descriptor },
   { "CertificatesZIP", &certportal__export__v1__ziprequest__descriptor, &certportal__export__v1__export_chunk__descriptor },
+  { "StartZIPJob", &certportal__export__v1__ziprequest__descriptor, &certportal__export__v1__job__descriptor },
+  { "GetJob", &certportal__export__v1__job_request__descriptor, &certportal__export__v1__job__descriptor },
+  { "ListJobs", &certportal__export__v1__list_jobs_request__descriptor, &certportal__export__v1__job_list__descriptor },
+  { "CancelJob", &certportal__export__v1__job_request__descriptor, &certportal__export__v1__job__descriptor },
+  { "DownloadJob", &certportal__export__v1__job_request__descriptor, &certportal__export__v1__export_chunk__descriptor },
 };
 const unsigned certportal__export__v1__exports__method_indices_by_name[] = {
+  6,        /* CancelJob */
   2,        /* CertificatesZIP */
+  7,        /* DownloadJob */
+  4,        /* GetJob */
+  5,        /* ListJobs */
   1,        /* MatrixCSV */
-  0         /* RecordsCSV */
+  0,        /* RecordsCSV */
+  3         /* StartZIPJob */
 };
 const ProtobufCServiceDescriptor certportal__export__v1__exports__descriptor =
 {
@@ -789,7 +1254,7 @@ const ProtobufCServiceDescriptor certportal__export__v1__exports__descriptor =
   "Exports",
   "Certportal__Export__V1__Exports",
   "certportal.export.v1",
-  3,
+  8,
   certportal__export__v1__exports__method_descriptors,
   certportal__export__v1__exports__method_indices_by_name
 };
@@ -816,6 +1281,46 @@ void certportal__export__v1__exports__certificates_zip(ProtobufCService *service
 {
   assert(service->descriptor == &certportal__export__v1__exports__descriptor);
   service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void certportal__export__v1__exports__start_zipjob(ProtobufCService *service,
+                                                   const Certportal__Export__V1__ZIPRequest *input,
+                                                   Certportal__Export__V1__Job_Closure closure,
+                                                   void *closure_data)
+{
+  assert(service->descriptor == &certportal__export__v1__exports__descriptor);
+  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void certportal__export__v1__exports__get_job(ProtobufCService *service,
+                                              const Certportal__Export__V1__JobRequest *input,
+                                              Certportal__Export__V1__Job_Closure closure,
+                                              void *closure_data)
+{
+  assert(service->descriptor == &certportal__export__v1__exports__descriptor);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void certportal__export__v1__exports__list_jobs(ProtobufCService *service,
+                                                const Certportal__Export__V1__ListJobsRequest *input,
+                                                Certportal__Export__V1__JobList_Closure closure,
+                                                void *closure_data)
+{
+  assert(service->descriptor == &certportal__export__v1__exports__descriptor);
+  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void certportal__export__v1__exports__cancel_job(ProtobufCService *service,
+                                                 const Certportal__Export__V1__JobRequest *input,
+                                                 Certportal__Export__V1__Job_Closure closure,
+                                                 void *closure_data)
+{
+  assert(service->descriptor == &certportal__export__v1__exports__descriptor);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void certportal__export__v1__exports__download_job(ProtobufCService *service,
+                                                   const Certportal__Export__V1__JobRequest *input,
+                                                   Certportal__Export__V1__ExportChunk_Closure closure,
+                                                   void *closure_data)
+{
+  assert(service->descriptor == &certportal__export__v1__exports__descriptor);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void certportal__export__v1__exports__init (Certportal__Export__V1__Exports_Service *service,
                                             Certportal__Export__V1__Exports_ServiceDestroy destroy)

@@ -24,6 +24,10 @@ typedef struct Certportal__Export__V1__ExportHeader Certportal__Export__V1__Expo
 typedef struct Certportal__Export__V1__ExportProgress Certportal__Export__V1__ExportProgress;
 typedef struct Certportal__Export__V1__ExportSkipped Certportal__Export__V1__ExportSkipped;
 typedef struct Certportal__Export__V1__ExportChunk Certportal__Export__V1__ExportChunk;
+typedef struct Certportal__Export__V1__Job Certportal__Export__V1__Job;
+typedef struct Certportal__Export__V1__JobRequest Certportal__Export__V1__JobRequest;
+typedef struct Certportal__Export__V1__ListJobsRequest Certportal__Export__V1__ListJobsRequest;
+typedef struct Certportal__Export__V1__JobList Certportal__Export__V1__JobList;
 
 
 /* --- enums --- */
@@ -167,6 +171,91 @@ struct  Certportal__Export__V1__ExportChunk
     , CERTPORTAL__EXPORT__V1__EXPORT_CHUNK__PART__NOT_SET, {0} }
 
 
+/*
+ * An export made in the background. Its file waits in export-service's data directory
+ * until it expires; only the principal that started it (or an admin) sees it.
+ */
+struct  Certportal__Export__V1__Job
+{
+  ProtobufCMessage base;
+  /*
+   * 32 hex digits, random: unguessable.
+   */
+  char *job_id;
+  /*
+   * certificates_zip.
+   */
+  char *kind;
+  /*
+   * queued, running, done, failed, cancelled or expired.
+   */
+  char *state;
+  uint64_t files_done;
+  /*
+   * Records to bundle, once known (one file each, more with all_versions); 0: not known yet.
+   */
+  uint64_t files_total;
+  /*
+   * Bytes written so far; when done, the file's size.
+   */
+  uint64_t bytes;
+  /*
+   * Records left out (no certificate the owner may download), so far.
+   */
+  uint64_t skipped;
+  char *file_name;
+  /*
+   * Why it failed (state failed).
+   */
+  char *error;
+  int64_t created_at_ms;
+  /*
+   * When it ended (done, failed, cancelled); 0 before.
+   */
+  int64_t finished_at_ms;
+  /*
+   * When a done job's file is deleted; 0 for any other state.
+   */
+  int64_t expires_at_ms;
+};
+#define CERTPORTAL__EXPORT__V1__JOB__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&certportal__export__v1__job__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0 }
+
+
+struct  Certportal__Export__V1__JobRequest
+{
+  ProtobufCMessage base;
+  char *job_id;
+};
+#define CERTPORTAL__EXPORT__V1__JOB_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&certportal__export__v1__job_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Certportal__Export__V1__ListJobsRequest
+{
+  ProtobufCMessage base;
+};
+#define CERTPORTAL__EXPORT__V1__LIST_JOBS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&certportal__export__v1__list_jobs_request__descriptor) \
+     }
+
+
+/*
+ * The caller's jobs, newest first.
+ */
+struct  Certportal__Export__V1__JobList
+{
+  ProtobufCMessage base;
+  size_t n_jobs;
+  Certportal__Export__V1__Job **jobs;
+};
+#define CERTPORTAL__EXPORT__V1__JOB_LIST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&certportal__export__v1__job_list__descriptor) \
+    , 0,NULL }
+
+
 /* Certportal__Export__V1__CSVRequest methods */
 void   certportal__export__v1__csvrequest__init
                      (Certportal__Export__V1__CSVRequest         *message);
@@ -300,6 +389,82 @@ Certportal__Export__V1__ExportChunk *
 void   certportal__export__v1__export_chunk__free_unpacked
                      (Certportal__Export__V1__ExportChunk *message,
                       ProtobufCAllocator *allocator);
+/* Certportal__Export__V1__Job methods */
+void   certportal__export__v1__job__init
+                     (Certportal__Export__V1__Job         *message);
+size_t certportal__export__v1__job__get_packed_size
+                     (const Certportal__Export__V1__Job   *message);
+size_t certportal__export__v1__job__pack
+                     (const Certportal__Export__V1__Job   *message,
+                      uint8_t             *out);
+size_t certportal__export__v1__job__pack_to_buffer
+                     (const Certportal__Export__V1__Job   *message,
+                      ProtobufCBuffer     *buffer);
+Certportal__Export__V1__Job *
+       certportal__export__v1__job__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   certportal__export__v1__job__free_unpacked
+                     (Certportal__Export__V1__Job *message,
+                      ProtobufCAllocator *allocator);
+/* Certportal__Export__V1__JobRequest methods */
+void   certportal__export__v1__job_request__init
+                     (Certportal__Export__V1__JobRequest         *message);
+size_t certportal__export__v1__job_request__get_packed_size
+                     (const Certportal__Export__V1__JobRequest   *message);
+size_t certportal__export__v1__job_request__pack
+                     (const Certportal__Export__V1__JobRequest   *message,
+                      uint8_t             *out);
+size_t certportal__export__v1__job_request__pack_to_buffer
+                     (const Certportal__Export__V1__JobRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Certportal__Export__V1__JobRequest *
+       certportal__export__v1__job_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   certportal__export__v1__job_request__free_unpacked
+                     (Certportal__Export__V1__JobRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Certportal__Export__V1__ListJobsRequest methods */
+void   certportal__export__v1__list_jobs_request__init
+                     (Certportal__Export__V1__ListJobsRequest         *message);
+size_t certportal__export__v1__list_jobs_request__get_packed_size
+                     (const Certportal__Export__V1__ListJobsRequest   *message);
+size_t certportal__export__v1__list_jobs_request__pack
+                     (const Certportal__Export__V1__ListJobsRequest   *message,
+                      uint8_t             *out);
+size_t certportal__export__v1__list_jobs_request__pack_to_buffer
+                     (const Certportal__Export__V1__ListJobsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Certportal__Export__V1__ListJobsRequest *
+       certportal__export__v1__list_jobs_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   certportal__export__v1__list_jobs_request__free_unpacked
+                     (Certportal__Export__V1__ListJobsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Certportal__Export__V1__JobList methods */
+void   certportal__export__v1__job_list__init
+                     (Certportal__Export__V1__JobList         *message);
+size_t certportal__export__v1__job_list__get_packed_size
+                     (const Certportal__Export__V1__JobList   *message);
+size_t certportal__export__v1__job_list__pack
+                     (const Certportal__Export__V1__JobList   *message,
+                      uint8_t             *out);
+size_t certportal__export__v1__job_list__pack_to_buffer
+                     (const Certportal__Export__V1__JobList   *message,
+                      ProtobufCBuffer     *buffer);
+Certportal__Export__V1__JobList *
+       certportal__export__v1__job_list__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   certportal__export__v1__job_list__free_unpacked
+                     (Certportal__Export__V1__JobList *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Certportal__Export__V1__CSVRequest_Closure)
@@ -323,6 +488,18 @@ typedef void (*Certportal__Export__V1__ExportSkipped_Closure)
 typedef void (*Certportal__Export__V1__ExportChunk_Closure)
                  (const Certportal__Export__V1__ExportChunk *message,
                   void *closure_data);
+typedef void (*Certportal__Export__V1__Job_Closure)
+                 (const Certportal__Export__V1__Job *message,
+                  void *closure_data);
+typedef void (*Certportal__Export__V1__JobRequest_Closure)
+                 (const Certportal__Export__V1__JobRequest *message,
+                  void *closure_data);
+typedef void (*Certportal__Export__V1__ListJobsRequest_Closure)
+                 (const Certportal__Export__V1__ListJobsRequest *message,
+                  void *closure_data);
+typedef void (*Certportal__Export__V1__JobList_Closure)
+                 (const Certportal__Export__V1__JobList *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -342,6 +519,26 @@ struct Certportal__Export__V1__Exports_Service
                            const Certportal__Export__V1__ZIPRequest *input,
                            Certportal__Export__V1__ExportChunk_Closure closure,
                            void *closure_data);
+  void (*start_zipjob)(Certportal__Export__V1__Exports_Service *service,
+                       const Certportal__Export__V1__ZIPRequest *input,
+                       Certportal__Export__V1__Job_Closure closure,
+                       void *closure_data);
+  void (*get_job)(Certportal__Export__V1__Exports_Service *service,
+                  const Certportal__Export__V1__JobRequest *input,
+                  Certportal__Export__V1__Job_Closure closure,
+                  void *closure_data);
+  void (*list_jobs)(Certportal__Export__V1__Exports_Service *service,
+                    const Certportal__Export__V1__ListJobsRequest *input,
+                    Certportal__Export__V1__JobList_Closure closure,
+                    void *closure_data);
+  void (*cancel_job)(Certportal__Export__V1__Exports_Service *service,
+                     const Certportal__Export__V1__JobRequest *input,
+                     Certportal__Export__V1__Job_Closure closure,
+                     void *closure_data);
+  void (*download_job)(Certportal__Export__V1__Exports_Service *service,
+                       const Certportal__Export__V1__JobRequest *input,
+                       Certportal__Export__V1__ExportChunk_Closure closure,
+                       void *closure_data);
 };
 typedef void (*Certportal__Export__V1__Exports_ServiceDestroy)(Certportal__Export__V1__Exports_Service *);
 void certportal__export__v1__exports__init (Certportal__Export__V1__Exports_Service *service,
@@ -352,7 +549,12 @@ void certportal__export__v1__exports__init (Certportal__Export__V1__Exports_Serv
     { CERTPORTAL__EXPORT__V1__EXPORTS__BASE_INIT,\
       function_prefix__ ## records_csv,\
       function_prefix__ ## matrix_csv,\
-      function_prefix__ ## certificates_zip  }
+      function_prefix__ ## certificates_zip,\
+      function_prefix__ ## start_zipjob,\
+      function_prefix__ ## get_job,\
+      function_prefix__ ## list_jobs,\
+      function_prefix__ ## cancel_job,\
+      function_prefix__ ## download_job  }
 void certportal__export__v1__exports__records_csv(ProtobufCService *service,
                                                   const Certportal__Export__V1__CSVRequest *input,
                                                   Certportal__Export__V1__ExportChunk_Closure closure,
@@ -365,6 +567,26 @@ void certportal__export__v1__exports__certificates_zip(ProtobufCService *service
                                                        const Certportal__Export__V1__ZIPRequest *input,
                                                        Certportal__Export__V1__ExportChunk_Closure closure,
                                                        void *closure_data);
+void certportal__export__v1__exports__start_zipjob(ProtobufCService *service,
+                                                   const Certportal__Export__V1__ZIPRequest *input,
+                                                   Certportal__Export__V1__Job_Closure closure,
+                                                   void *closure_data);
+void certportal__export__v1__exports__get_job(ProtobufCService *service,
+                                              const Certportal__Export__V1__JobRequest *input,
+                                              Certportal__Export__V1__Job_Closure closure,
+                                              void *closure_data);
+void certportal__export__v1__exports__list_jobs(ProtobufCService *service,
+                                                const Certportal__Export__V1__ListJobsRequest *input,
+                                                Certportal__Export__V1__JobList_Closure closure,
+                                                void *closure_data);
+void certportal__export__v1__exports__cancel_job(ProtobufCService *service,
+                                                 const Certportal__Export__V1__JobRequest *input,
+                                                 Certportal__Export__V1__Job_Closure closure,
+                                                 void *closure_data);
+void certportal__export__v1__exports__download_job(ProtobufCService *service,
+                                                   const Certportal__Export__V1__JobRequest *input,
+                                                   Certportal__Export__V1__ExportChunk_Closure closure,
+                                                   void *closure_data);
 
 /* --- descriptors --- */
 
@@ -375,6 +597,10 @@ extern const ProtobufCMessageDescriptor certportal__export__v1__export_header__d
 extern const ProtobufCMessageDescriptor certportal__export__v1__export_progress__descriptor;
 extern const ProtobufCMessageDescriptor certportal__export__v1__export_skipped__descriptor;
 extern const ProtobufCMessageDescriptor certportal__export__v1__export_chunk__descriptor;
+extern const ProtobufCMessageDescriptor certportal__export__v1__job__descriptor;
+extern const ProtobufCMessageDescriptor certportal__export__v1__job_request__descriptor;
+extern const ProtobufCMessageDescriptor certportal__export__v1__list_jobs_request__descriptor;
+extern const ProtobufCMessageDescriptor certportal__export__v1__job_list__descriptor;
 extern const ProtobufCServiceDescriptor certportal__export__v1__exports__descriptor;
 
 PROTOBUF_C__END_DECLS
