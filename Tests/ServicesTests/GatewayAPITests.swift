@@ -252,6 +252,7 @@ import Messages
             var checked = 0
             for (path, operations) in paths {
                 let url = portal.url + path.replacingOccurrences(of: "{id}", with: "\(record)").replacingOccurrences(of: "{code}", with: "ABCDEF123456")
+                    .replacingOccurrences(of: "{name}", with: "certificate")
                 for (method, operation) in operations {
                     let operation = operation as? [String: Any] ?? [:]
                     guard operation["security"] != nil else { continue }
