@@ -151,6 +151,7 @@ public struct CertStoreService: RPCService {
         router.unary(Service.verify) { request, context in
             try await verify(request.code, context)
         }
+        registerEmailRequests(into: &router)
     }
 
     // MARK: Scope

@@ -1,4 +1,5 @@
 internal import CCairo
+internal import Records
 
 /// One certificate being drawn: a cairo PDF surface writing into memory, its context and a
 /// pango context, all created, used and destroyed by one `pdf()` call on one thread.
@@ -193,8 +194,8 @@ struct CertificatePage {
 
         // Dates and number, three columns.
         let columnWidth = min(170.0, d.contentWidth / 3)
-        let expiry = content.expiryDate.map(CalendarDay.readable) ?? "Does not expire"
-        let columns = [("COMPLETED", CalendarDay.readable(content.completionDate), "completionDate"),
+        let expiry = content.expiryDate.map(CalendarDate.readable) ?? "Does not expire"
+        let columns = [("COMPLETED", CalendarDate.readable(content.completionDate), "completionDate"),
                        ("VALID UNTIL", expiry, "expiryDate"),
                        ("CERTIFICATE NO.", content.certificateNumber, "certificateNumber")]
         let labelStyle = TextStyle(size: 7.5, oneLineMinimum: 7.5, minimum: 6, weight: PANGO_WEIGHT_SEMIBOLD,

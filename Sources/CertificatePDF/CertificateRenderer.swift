@@ -1,3 +1,6 @@
+internal import Records
+internal import TextTemplate
+
 /// Fills, checks and renders certificates. Every call owns its cairo and pango objects, so
 /// any number of threads may render at once.
 public enum CertificateRenderer {
@@ -13,24 +16,11 @@ public enum CertificateRenderer {
 
     /// `fill`'s text, and the UTF-8 byte ranges of the dates in it (the page keeps each on one line).
     static func filled(_ text: String, _ content: CertificateContent) -> (text: String, unbroken: [Range<Int>]) {
-        var filled = ""
         var unbroken: [Range<Int>] = []
-        var rest = text[...]
-        while let open = rest.firstIndex(of: "{") {
-            filled += rest[..<open]
-            let afterOpen = rest.index(after: open)
-            if let close = rest[afterOpen...].firstIndex(of: "}"),
-               let placeholder = Placeholder(rawValue: String(rest[afterOpen..<close])) {
-                let start = filled.utf8.count
-                filled += placeholder.value(in: content)
-                if placeholder == .completionDate || placeholder == .expiryDate { unbroken.append(start..<filled.utf8.count) }
-                rest = rest[rest.index(after: close)...]
-            } else {
-                filled += "{"
-                rest = rest[afterOpen...]
-            }
-        }
-        return (filled + rest, unbroken)
+        let text = TextTemplate.fill(text, filled: { name, range in
+            if name == Placeholder.completionDate.rawValue || name == Placeholder.expiryDate.rawValue { unbroken.append(range) }
+        }) { name in Placeholder(rawValue: name)?.value(in: content) }
+        return (text, unbroken)
     }
 
     /// Checks a template an admin edits: colours, known placeholders only (an unknown `{x}`
@@ -74,18 +64,10 @@ public enum CertificateRenderer {
 
     /// Every `{` opens a known placeholder that a `}` closes.
     static func checkPlaceholders(_ text: String, field: String) throws(RenderError) {
-        var rest = text[...]
-        while let open = rest.firstIndex(of: "{") {
-            let afterOpen = rest.index(after: open)
-            guard let close = rest[afterOpen...].firstIndex(of: "}") else {
-                throw RenderError("\(field): \"{\" without a closing \"}\"")
-            }
-            let name = String(rest[afterOpen..<close])
-            guard Placeholder(rawValue: name) != nil else {
-                throw RenderError("\(field): unknown placeholder {\(name)}; known: "
-                                  + placeholders.map { "{\($0)}" }.joined(separator: ", "))
-            }
-            rest = rest[rest.index(after: close)...]
+        do {
+            try TextTemplate.check(text, field: field, known: placeholders)
+        } catch {
+            throw RenderError(error.description)
         }
     }
 
@@ -99,10 +81,10 @@ public enum CertificateRenderer {
                                        ("verificationURL", content.verificationURL, 1...200)] {
             try checkLength(text, field: field, allowed: allowed)
         }
-        guard CalendarDay(iso: content.completionDate) != nil else {
+        guard CalendarDate(iso: content.completionDate) != nil else {
             throw RenderError("completionDate: \"\(content.completionDate)\" is not an ISO date (yyyy-mm-dd)")
         }
-        if let expiry = content.expiryDate, CalendarDay(iso: expiry) == nil {
+        if let expiry = content.expiryDate, CalendarDate(iso: expiry) == nil {
             throw RenderError("expiryDate: \"\(expiry)\" is not an ISO date (yyyy-mm-dd)")
         }
         // The QR payload: printable ASCII keeps every reader agreeing on the bytes.
@@ -132,38 +114,12 @@ enum Placeholder: String, CaseIterable {
         case .contactName: content.contactName
         case .courseName: content.courseName
         case .organisationName: content.organisationName
-        case .completionDate: CalendarDay.readable(content.completionDate)
-        case .expiryDate: content.expiryDate.map(CalendarDay.readable) ?? Self.neverExpires
+        case .completionDate: CalendarDate.readable(content.completionDate)
+        case .expiryDate: content.expiryDate.map(CalendarDate.readable) ?? Self.neverExpires
         case .certificateNumber: content.certificateNumber
         case .verificationURL: content.verificationURL
         }
     }
-}
-
-/// A day of the Gregorian calendar, read from ISO `yyyy-mm-dd`.
-struct CalendarDay: Equatable {
-    let year: Int, month: Int, day: Int
-
-    static let monthNames = ["January", "February", "March", "April", "May", "June", "July",
-                             "August", "September", "October", "November", "December"]
-
-    init?(iso: String) {
-        let parts = iso.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-              parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
-              let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
-              (1...12).contains(month) else { return nil }
-        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
-        guard (1...days).contains(day) else { return nil }
-        (self.year, self.month, self.day) = (year, month, day)
-    }
-
-    /// "2 March 2026".
-    var readable: String { "\(day) \(Self.monthNames[month - 1]) \(year)" }
-
-    /// An ISO date readably; anything else as it is.
-    static func readable(_ iso: String) -> String { CalendarDay(iso: iso)?.readable ?? iso }
 }
 
 /// An sRGB colour from `#rrggbb`.

@@ -104,4 +104,13 @@ public struct CalendarDate: Hashable, Comparable, Sendable, CustomStringConverti
     public var description: String {
         String(format: "%04d-%02d-%02d", year, month, day)
     }
+
+    static let monthNames = ["January", "February", "March", "April", "May", "June", "July",
+                             "August", "September", "October", "November", "December"]
+
+    /// "2 March 2026", as certificates and e-mails print dates.
+    public var readable: String { "\(day) \(Self.monthNames[month - 1]) \(year)" }
+
+    /// An ISO date readably; anything else as it is.
+    public static func readable(_ iso: String) -> String { CalendarDate(iso: iso)?.readable ?? iso }
 }
