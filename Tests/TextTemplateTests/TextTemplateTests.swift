@@ -12,7 +12,7 @@ import TextTemplate
     @Test func tellsWhereEachValueWent() {
         var ranges: [String: Range<Int>] = [:]
         let text = TextTemplate.fill("é {course}!", filled: { ranges[$0] = $1 }) { values[$0] }
-        #expect(Array(text.utf8)[ranges["course"]!] == Array("First Aid".utf8))
+        #expect(Array(Array(text.utf8)[ranges["course"]!]) == Array("First Aid".utf8))
     }
 
     @Test func checkNamesTheFieldAndTheUnknownPlaceholder() throws {
