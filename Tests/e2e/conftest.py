@@ -72,13 +72,15 @@ class Mailbox:
 
 @pytest.fixture(scope="session")
 def smtp():
-    """The SMTP server the portal sends to (None for a portal given by CERTPORTAL_E2E_URL)."""
-    if os.environ.get("CERTPORTAL_E2E_URL"):
+    """The SMTP server the portal sends to (None for a portal given by CERTPORTAL_E2E_URL, or
+    without the server's script: the e-mail tests then skip)."""
+    script = REPO / "Tests" / "Tools" / "smtp_server.py"
+    if os.environ.get("CERTPORTAL_E2E_URL") or not script.exists():
         yield None
         return
     directory = tempfile.mkdtemp(prefix="certportal-e2e-mail-")
     log = open(pathlib.Path(directory).with_suffix(".log"), "w")
-    proc = subprocess.Popen(["/usr/bin/python3", str(REPO / "Tests" / "Tools" / "smtp_server.py"), "--port", "0", "--dir", directory],
+    proc = subprocess.Popen(["/usr/bin/python3", str(script), "--port", "0", "--dir", directory],
                             stdout=subprocess.PIPE, stderr=log, text=True)
     m = re.match(r"listening on ([\d.]+):(\d+)", proc.stdout.readline())
     if not m:
@@ -102,7 +104,9 @@ def portal(smtp):
     if not binary.exists():
         pytest.fail(f"{binary} is missing: run `swift build` first")
     data = tempfile.mkdtemp(prefix="certportal-e2e-")
-    env = dict(os.environ, CERTPORTAL_LOG_LEVEL="warning", CERTPORTAL_SMTP=smtp.url)
+    env = dict(os.environ, CERTPORTAL_LOG_LEVEL="warning")
+    if smtp:
+        env["CERTPORTAL_SMTP"] = smtp.url
     proc = subprocess.Popen(
         [str(binary), "up", "--demo", "--data", data, "--port", "0", "--today", TODAY],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,

@@ -17,7 +17,7 @@ def email_endpoints(api, smtp):
     if status != 200:
         pytest.skip(f"the portal sends no e-mail yet (GET /api/email-templates: {status} {body})")
     if smtp is None:
-        pytest.skip("a portal given by CERTPORTAL_E2E_URL: its SMTP server is not ours to read")
+        pytest.skip("no SMTP server of ours to read (a portal given by CERTPORTAL_E2E_URL, or Tests/Tools/smtp_server.py missing)")
 
 
 def year(config, **extra):
