@@ -26,11 +26,19 @@ public final class ServiceProcess: @unchecked Sendable {
         return candidates[1].appendingPathComponent(name)
     }
 
-    public init(_ name: String, arguments: [String] = [], environment: [String: String]? = nil) async throws {
+    public convenience init(_ name: String, arguments: [String] = [], environment: [String: String]? = nil) async throws {
+        try await self.init(executable: Self.executable(name), name: name,
+                            arguments: arguments.contains("--port") ? arguments : ["--port", "0"] + arguments,
+                            environment: environment)
+    }
+
+    /// Any program that prints `listening on HOST:PORT` as its first line (a test tool such as
+    /// Tests/Tools/smtp_server.py), run with exactly `arguments`.
+    public init(executable: URL, name: String, arguments: [String], environment: [String: String]? = nil) async throws {
         self.name = name
         let process = Process()
-        process.executableURL = Self.executable(name)
-        process.arguments = arguments.contains("--port") ? arguments : ["--port", "0"] + arguments
+        process.executableURL = executable
+        process.arguments = arguments
         if let environment { process.environment = environment }
         let output = Pipe()
         process.standardOutput = output

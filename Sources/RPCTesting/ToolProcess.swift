@@ -16,27 +16,30 @@ public struct ToolOutcome: Sendable {
 /// `environment`: variables added to (or replacing) the test process's own.
 public func runTool(_ executable: String, _ arguments: [String], in directory: URL? = nil,
                     environment: [String: String] = [:]) async throws -> ToolOutcome {
+    try await onThread {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : "/usr/bin/env")
+        process.arguments = executable.hasPrefix("/") ? arguments : [executable] + arguments
+        if let directory { process.currentDirectoryURL = directory }
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let collected = ToolOutput()
+        let reader = Thread { collected.set(errors: errors.fileHandleForReading.readDataToEndOfFile()) }
+        reader.start()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return ToolOutcome(status: process.terminationStatus, output: out, errors: collected.waitForErrors())
+    }
+}
+
+/// Runs blocking work (a process, file reads) on a thread of its own and returns its result.
+public func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
-        Thread {
-            continuation.resume(with: Result {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : "/usr/bin/env")
-                process.arguments = executable.hasPrefix("/") ? arguments : [executable] + arguments
-                if let directory { process.currentDirectoryURL = directory }
-                if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
-                let output = Pipe(), errors = Pipe()
-                process.standardOutput = output
-                process.standardError = errors
-                process.standardInput = FileHandle.nullDevice
-                try process.run()
-                let collected = ToolOutput()
-                let reader = Thread { collected.set(errors: errors.fileHandleForReading.readDataToEndOfFile()) }
-                reader.start()
-                let out = output.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                return ToolOutcome(status: process.terminationStatus, output: out, errors: collected.waitForErrors())
-            })
-        }.start()
+        Thread { continuation.resume(with: Result { try body() }) }.start()
     }
 }
 
