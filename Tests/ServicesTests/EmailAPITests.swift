@@ -50,6 +50,74 @@ import RPCTesting
         }
     }
 
+    /// One certificate e-mailed through the gateway: queued, then `sent` in the outbox,
+    /// and the SMTP server holds it with the PDF attached, the bytes the portal downloads.
+    @Test func aCertificateSentThroughTheGatewayArrivesWithItsPDF() async throws {
+        let smtp = try await SMTPServerProcess()
+        do {
+            try await sendThroughTheGateway(smtp)
+        } catch {
+            Issue.record("SMTP server log:\n\(smtp.log)")
+            await smtp.stop()
+            throw error
+        }
+        await smtp.stop()
+    }
+
+    func sendThroughTheGateway(_ smtp: SMTPServerProcess) async throws {
+        try await GatewayAPITests.withGateway(smtp: smtp) { portal in
+            let (admin, _) = try await CertificateAPITests.logIn(portal)
+            let pending = try await CertificateAPITests.records(portal, admin, status: "pending")
+            let record = try #require(pending.first { $0["contact_email"] is String })
+            let id = try #require(record["record_id"] as? Int)
+            let delegate = try #require(record["contact_email"] as? String)
+            #expect(try await CertificateAPITests.post(portal, "/api/records/\(id)/certificate/issue", admin, ["share": false]).status == 200)
+
+            let sent = try await Self.send(portal, "/api/emails", admin, ["record_ids": [id, 999_999], "to": "delegate", "request_key": "k-1"])
+            #expect(sent.status == 200, "\(sent.text)")
+            let messages = try #require(sent.object["messages"] as? [[String: Any]])
+            #expect(messages.count == 1 && messages.first?["recipients"] as? [String] == [delegate], "\(sent.text)")
+            let skipped = sent.object["skipped"] as? [[String: Any]] ?? []
+            #expect(skipped.map { $0["record_id"] as? Int } == [999_999] && (skipped.first?["reason"] as? String)?.isEmpty == false, "\(sent.text)")
+            let messageID = try #require(messages.first?["id"] as? Int)
+            // The same key again is the same request: no second message.
+            let again = try await Self.send(portal, "/api/emails", admin, ["record_ids": [id, 999_999], "to": "delegate", "request_key": "k-1"])
+            #expect((again.object["messages"] as? [[String: Any]])?.map { $0["id"] as? Int } == [messageID], "\(again.text)")
+
+            // Delivered: the outbox says sent, the server has it once.
+            var state = ""
+            for _ in 0..<600 where state != "sent" && state != "failed" {
+                let page = try await fetch(portal.url + "/api/emails?ids=\(messageID)", headers: admin.headers)
+                state = ((page.object["messages"] as? [[String: Any]])?.first?["state"] as? String) ?? ""
+                if state != "sent" { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(state == "sent")
+            let received = try await smtp.messages()
+            #expect(received.count == 1 && received.first?.recipients == [delegate])
+            let mail = try #require(received.first)
+            let download = try await fetch(portal.url + "/api/records/\(id)/certificate/file", headers: admin.headers)
+            let pdfPath = FileManager.default.temporaryDirectory.appendingPathComponent("\(UUID().uuidString).pdf").path
+            try download.body.write(to: URL(fileURLWithPath: pdfPath))
+            defer { try? FileManager.default.removeItem(atPath: pdfPath) }
+            // Python's email package reads the attachment back (an independent MIME reader).
+            let same = try await runTool("python3", ["-c", """
+                import email, email.policy, sys
+                m = email.message_from_bytes(open(sys.argv[1], 'rb').read(), policy=email.policy.default)
+                parts = [p for p in m.iter_attachments() if p.get_content_type() == 'application/pdf']
+                print(len(parts), parts[0].get_payload(decode=True) == open(sys.argv[2], 'rb').read())
+                """, mail.path, pdfPath])
+            #expect(same.text.trimmingCharacters(in: .whitespacesAndNewlines) == "1 True", "\(same.text) \(same.errorText)")
+
+            // Counts and filters of the outbox; a sent message cannot be cancelled.
+            let outbox = try await fetch(portal.url + "/api/emails?state=sent&record_id=\(id)", headers: admin.headers)
+            #expect((outbox.object["counts"] as? [String: Int])?["sent"] == 1, "\(outbox.text)")
+            #expect((outbox.object["messages"] as? [[String: Any]])?.count == 1 && outbox.object["next_before_id"] is NSNull)
+            let cancel = try await Self.send(portal, "/api/emails/\(messageID)/cancel", admin)
+            #expect(cancel.status == 400, "\(cancel.text)")
+            #expect(try await Self.send(portal, "/api/emails/987654/retry", admin).status == 404)
+        }
+    }
+
     @Test func withoutExportServiceTheEndpointsSaySo() async throws {
         try await GatewayAPITests.withGateway { portal in
             let (admin, _) = try await CertificateAPITests.logIn(portal)

@@ -61,12 +61,12 @@ final class Portal: @unchecked Sendable {
 
     var url: String { "http://127.0.0.1:\(gateway!.port)" }
 
-    /// export-service, calling stats-service and cert-store.
-    func startExport() async throws {
+    /// export-service, calling stats-service and cert-store; `smtp`: where it sends e-mail.
+    func startExport(smtp: SMTPServerProcess? = nil) async throws {
         export = try await ServiceProcess("export-service", arguments: [
             "--port", "0", "--data", data, "--mesh-token", meshToken, "--today", Self.today,
             "--stats", "127.0.0.1:\(stats.port)", "--certificates", "127.0.0.1:\(certificates.port)",
-        ])
+        ] + (smtp.map { ["--smtp", "smtp://127.0.0.1:\($0.port)?security=none", "--mail-from", "Zoë's Training <portal@example.com>"] } ?? []))
     }
 
     func restartCatalog(signal: Int32 = SIGTERM) async throws {
