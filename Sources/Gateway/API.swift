@@ -140,8 +140,8 @@ enum API {
         },
     ]
 
-    /// Every endpoint: these and the certificates' (CertificateAPI.swift).
-    static let allRoutes = routes + certificateRoutes + exportRoutes
+    /// Every endpoint: these, the certificates' (CertificateAPI.swift), the exports' and the e-mails'.
+    static let allRoutes = routes + certificateRoutes + exportRoutes + emailRoutes
 
     static func ref(_ name: String) -> JSON { ["$ref": .string("#/components/schemas/\(name)")] }
 

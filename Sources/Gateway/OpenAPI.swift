@@ -80,6 +80,7 @@ enum OpenAPI {
     static let string: JSON = ["type": "string"]
     static let nullableString: JSON = ["type": ["string", "null"]]
     static let integer: JSON = ["type": "integer"]
+    static let nullableInteger: JSON = ["type": ["integer", "null"]]
     static let boolean: JSON = ["type": "boolean"]
 
     static func object(_ properties: [(String, JSON)]) -> JSON {
@@ -155,6 +156,22 @@ enum OpenAPI {
                                     ("state", ["type": "string", "enum": ["valid", "expired", "revoked"]]), ("certificate_number", string),
                                     ("provider", string)]),
             "Forecast": object([("months", ["type": "array", "items": object([("month", string), ("expiring", integer)])])]),
+            "OutboxMessage": object([("id", integer), ("kind", ["type": "string", "enum": ["certificate", "reminder"]]),
+                                     ("record_id", nullableInteger), ("version", nullableInteger), ("recipients", ["type": "array", "items": string]),
+                                     ("subject", string), ("state", ["type": "string", "enum": .array(API.outboxStates.map(JSON.string))]),
+                                     ("attempts", integer), ("last_error", nullableString), ("created_at", nullableString),
+                                     ("next_attempt_at", nullableString), ("sent_at", nullableString), ("requested_by", nullableString),
+                                     ("server_reply", nullableString), ("message_id", nullableString)]),
+            "EmailsQueued": object([("messages", ["type": "array", "items": API.ref("OutboxMessage")]),
+                                    ("skipped", ["type": "array", "items": object([("record_id", integer), ("reason", string)])])]),
+            "Outbox": object([("messages", ["type": "array", "items": API.ref("OutboxMessage")]), ("next_before_id", nullableInteger),
+                              ("counts", object(API.outboxStates.map { ($0, integer) }))]),
+            "EmailTemplate": object([("name", string), ("subject", string), ("body", string), ("revision", integer),
+                                     ("updated_at", nullableString), ("updated_by", nullableString), ("placeholders", ["type": "array", "items": string])]),
+            "EmailTemplates": object([("templates", ["type": "array", "items": API.ref("EmailTemplate")])]),
+            "EmailPreview": object([("subject", string), ("body", string)]),
+            "RemindersReport": object([("today", string), ("digests", integer), ("certificates", integer), ("already_sent", integer),
+                                       ("no_address", integer)]),
         ]
     }
 }

@@ -27,15 +27,15 @@ import Messages
     }
 
     /// A portal with 300 records (two organisations, three bookers) and one login per role;
-    /// `exports`: export-service too, behind the gateway.
-    static func withGateway(exports: Bool = false, _ body: (Portal) async throws -> Void) async throws {
+    /// `exports`: export-service too, behind the gateway (sending e-mail to `smtp`).
+    static func withGateway(exports: Bool = false, smtp: SMTPServerProcess? = nil, _ body: (Portal) async throws -> Void) async throws {
         try await withPortal { portal in
             let imported = try await portal.importFile(try RecordsFlowTests.write(RecordsFlowTests.file(rows: 300)))
             #expect(imported.status == 0, "\(imported.errors)")
             try await portal.putAccount("admin@example.com", password: "admin-pass-1", role: "admin")
             try await portal.putAccount("rep@example.com", password: "rep-pass-1", role: "orgrep", organisation: "ORG-A")
             try await portal.putAccount("booker@example.com", password: "booker-pass-1", role: "booker", booker: "BKR-2")
-            if exports { try await portal.startExport() }
+            if exports || smtp != nil { try await portal.startExport(smtp.map(Portal.smtpArguments) ?? []) }
             try await portal.startGateway()
             try await body(portal)
         }
@@ -252,6 +252,7 @@ import Messages
             var checked = 0
             for (path, operations) in paths {
                 let url = portal.url + path.replacingOccurrences(of: "{id}", with: "\(record)").replacingOccurrences(of: "{code}", with: "ABCDEF123456")
+                    .replacingOccurrences(of: "{name}", with: "certificate")
                 for (method, operation) in operations {
                     let operation = operation as? [String: Any] ?? [:]
                     guard operation["security"] != nil else { continue }

@@ -71,6 +71,11 @@ final class Portal: @unchecked Sendable {
         ] + reminders + arguments)
     }
 
+    /// The SMTP flags that make export-service send its e-mail to `server`.
+    static func smtpArguments(_ server: SMTPServerProcess) -> [String] {
+        ["--smtp", "smtp://127.0.0.1:\(server.port)?security=none", "--mail-from", "Zoë's Training <portal@example.com>"]
+    }
+
     /// Stops export-service (SIGTERM or `signal`) and starts it again on the same port and data.
     func restartExport(_ arguments: [String] = [], signal: Int32 = SIGTERM) async throws {
         let port = export!.port

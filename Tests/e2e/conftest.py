@@ -1,8 +1,11 @@
-"""End-to-end fixtures: the real portal (`certportal up --demo`), a headless Chromium, an API client.
+"""End-to-end fixtures: the real portal (`certportal up --demo`) sending its e-mail to a real SMTP
+server (Tests/Tools/smtp_server.py), a headless Chromium, an API client.
 
 Set CERTPORTAL_E2E_URL to test a portal that is already running instead (and CERTPORTAL_E2E_DATA
 to its data directory, for the tests that stop a service).
 """
+import email
+import email.policy
 import http.cookiejar
 import json
 import os
@@ -51,8 +54,48 @@ class Portal:
         return int(path.read_text().strip())
 
 
+class Mailbox:
+    """What the test SMTP server accepted: its --dir of <n>.json (envelope) and <n>.eml files."""
+
+    def __init__(self, directory, host, port):
+        self.dir = pathlib.Path(directory)
+        self.url = f"smtp://{host}:{port}?security=none"
+
+    def messages(self):
+        """(envelope, email.message.EmailMessage) for each message, in the order accepted."""
+        out = []
+        for eml in sorted(self.dir.glob("*.eml"), key=lambda p: int(p.stem)):
+            envelope = json.loads((self.dir / f"{eml.stem}.json").read_text())
+            out.append((envelope, email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)))
+        return out
+
+
 @pytest.fixture(scope="session")
-def portal():
+def smtp():
+    """The SMTP server the portal sends to (None for a portal given by CERTPORTAL_E2E_URL, or
+    without the server's script: the e-mail tests then skip)."""
+    script = REPO / "Tests" / "Tools" / "smtp_server.py"
+    if os.environ.get("CERTPORTAL_E2E_URL") or not script.exists():
+        yield None
+        return
+    directory = tempfile.mkdtemp(prefix="certportal-e2e-mail-")
+    log = open(pathlib.Path(directory).with_suffix(".log"), "w")
+    proc = subprocess.Popen(["/usr/bin/python3", str(script), "--port", "0", "--dir", directory],
+                            stdout=subprocess.PIPE, stderr=log, text=True)
+    m = re.match(r"listening on ([\d.]+):(\d+)", proc.stdout.readline())
+    if not m:
+        proc.kill()
+        pytest.fail("the test SMTP server did not start; see " + log.name)
+    try:
+        yield Mailbox(directory, m.group(1), m.group(2))
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def portal(smtp):
     external = os.environ.get("CERTPORTAL_E2E_URL")
     if external:
         yield Portal(external, os.environ.get("CERTPORTAL_E2E_DATA"), [])
@@ -62,6 +105,8 @@ def portal():
         pytest.fail(f"{binary} is missing: run `swift build` first")
     data = tempfile.mkdtemp(prefix="certportal-e2e-")
     env = dict(os.environ, CERTPORTAL_LOG_LEVEL="warning")
+    if smtp:
+        env["CERTPORTAL_SMTP"] = smtp.url
     proc = subprocess.Popen(
         [str(binary), "up", "--demo", "--data", data, "--port", "0", "--today", TODAY],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,

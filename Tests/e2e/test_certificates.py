@@ -365,7 +365,7 @@ def test_batch_issue_with_live_progress_then_batch_share(page, api, config):
         page.click(f'#records-table tbody tr[data-record-id="{rid}"] input.row-select')
     assert page.visible("selection-bar")
     assert page.d.find_element(By.ID, "batch-zip").get_attribute("disabled") is None, "ZIP downloads are ready"
-    assert page.d.find_element(By.ID, "batch-email").get_attribute("disabled") is not None, "e-mail comes with the outbox"
+    assert page.d.find_element(By.ID, "batch-email").get_attribute("disabled") is None, "batch e-mail is ready"
     page.click("#batch-issue")
     page.wait(lambda: page.dialog_open("confirm-dialog"), message="batch confirmation")
     assert f"{len(ids)} records" in page.d.find_element(By.ID, "confirm-text").text

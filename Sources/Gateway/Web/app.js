@@ -5,11 +5,12 @@ import { RecordsView } from './records.js';
 import { MatrixView } from './matrix.js';
 import { ForecastView } from './forecast.js';
 import { TemplatesView } from './templates.js';
+import { EmailView } from './email.js';
 
 const $ = (id) => document.getElementById(id);
 const ROLE_TITLES = { admin: 'Admin', orgrep: 'Org rep', booker: 'Booker' };
-const VIEWS = ['records', 'matrix', 'forecast', 'templates'];
-const ADMIN_VIEWS = ['templates'];
+const VIEWS = ['records', 'matrix', 'forecast', 'templates', 'email'];
+const ADMIN_VIEWS = ['templates', 'email'];
 const BANNER_TEXT = 'The records service is not reachable right now — retrying…';
 
 const app = {
@@ -49,7 +50,7 @@ function route() {
   for (const a of document.querySelectorAll('#main-nav a')) {
     if (a.dataset.view === view) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
   }
-  const titles = { records: 'Records', matrix: 'Training matrix', forecast: 'Plan ahead', templates: 'Templates' };
+  const titles = { records: 'Records', matrix: 'Training matrix', forecast: 'Plan ahead', templates: 'Templates', email: 'E-mail' };
   document.title = `${titles[view]} · ${app.config.provider.name}`;
   app.current = app.views[view];
   app.current.show(params);
@@ -184,7 +185,8 @@ function signedIn(session) {
   for (const a of document.querySelectorAll('#main-nav [data-admin-only]')) a.hidden = app.user.role !== 'admin';
   // Views bind their controls once; each reads app.user when it shows, so a new log-in starts afresh.
   if (!app.views.records) {
-    app.views = { records: new RecordsView(app), matrix: new MatrixView(app), forecast: new ForecastView(app), templates: new TemplatesView(app) };
+    app.views = { records: new RecordsView(app), matrix: new MatrixView(app), forecast: new ForecastView(app), templates: new TemplatesView(app),
+      email: new EmailView(app) };
   }
   for (const view of Object.values(app.views)) view.reset();
   route();

@@ -23,6 +23,7 @@ const ICONS = {
   unshare: ['M3 3l10 10', 'M9.5 3l4 3.5-1.6 1.4', 'M3 13v-2a4.5 4.5 0 0 1 3-4.2'],
   history: ['M8 1.8a6.2 6.2 0 1 0 0 12.4a6.2 6.2 0 1 0 0-12.4z', 'M8 4.5V8l2.5 1.6'],
   rebook: ['M13 8a5 5 0 1 1-1.5-3.6', 'M13.2 1.8v3h-3'],
+  email: ['M2 4h12v8.5H2z', 'M2 4.5l6 4.5 6-4.5'],
 };
 export function icon(name) {
   return svg('svg', { class: 'icon', viewBox: '0 0 16 16', 'aria-hidden': 'true', focusable: 'false' },
@@ -114,6 +115,8 @@ export class CertActions {
           ? this.button('unshare', 'Unshare', 'unshare', record, { extraLabel: 'Stop sharing the certificate' })
           : this.button('share', 'Share', 'share', record, { extraLabel: 'Share the certificate' }));
       }
+      box.append(this.button('email', 'Send Email', 'email', record, record.has_certificate
+        ? { extraLabel: 'Send the certificate by e-mail' } : { disabled: true, title: 'No certificate yet' }));
       box.append(this.button('rebook', 'Re-book', 'rebook', record));
       box.append(this.button('history', 'History', 'history', record, { extraLabel: 'Certificate history' }));
     } else {
@@ -136,6 +139,7 @@ export class CertActions {
       case 'share': this.share(record, true, opener); return true;
       case 'unshare': this.share(record, false, opener); return true;
       case 'history': this.openHistory(record, opener); return true;
+      case 'email': this.view.email.sendOne(record, opener); return true;
       default: return false;
     }
   }

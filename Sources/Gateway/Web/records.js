@@ -3,12 +3,13 @@ import { api, ApiError } from './api.js';
 import { el, timeEl, formatDate, formatNumber, inReadingOrder, EN_DASH } from './format.js';
 import { CertActions } from './certs.js';
 import { ZipJobs, STREAM_AT_ONCE } from './exports.js';
+import { EmailSender } from './email.js';
 
 const $ = (id) => document.getElementById(id);
 const PAGE_SIZES = ['25', '50', '100', '200'];
 const FILTER_KEYS = ['date_field', 'from', 'to', 'course', 'organisation', 'booker', 'status', 'q', 'sort', 'page_size'];
-// The selection bar's actions: [key, label, admin only, ready]. E-mail comes with the outbox.
-const BATCH_ACTIONS = [['zip', 'Download ZIP', false, true], ['email', 'Send Email', true, false], ['issue', 'Issue', true, true], ['share', 'Share', true, true]];
+// The selection bar's actions: [key, label, admin only, ready].
+const BATCH_ACTIONS = [['zip', 'Download ZIP', false, true], ['email', 'Send Email', true, true], ['issue', 'Issue', true, true], ['share', 'Share', true, true]];
 const SEARCH_DELAY_MS = 350;
 
 export class RecordsView {
@@ -19,6 +20,7 @@ export class RecordsView {
     this.loadSeq = 0;
     this.certs = new CertActions(this);
     this.zipJobs = new ZipJobs(this);
+    this.email = new EmailSender(this);
     this.bindControls();
     this.reset();
   }
@@ -105,6 +107,7 @@ export class RecordsView {
     $('batch-issue').addEventListener('click', (e) => this.certs.batchIssue(e.currentTarget));
     $('batch-zip').addEventListener('click', (e) => this.downloadZIP(e.currentTarget));
     $('batch-share').addEventListener('click', (e) => this.certs.batchShare(e.currentTarget));
+    $('batch-email').addEventListener('click', (e) => this.email.sendSelected(e.currentTarget));
     this.table.addEventListener('change', (e) => this.onCheckbox(e));
     this.table.addEventListener('click', (e) => this.onTableClick(e));
   }
