@@ -66,13 +66,13 @@ extension API {
                                  "next_before_id": page.nextBeforeId == 0 ? .null : .integer(page.nextBeforeId),
                                  "counts": EmailJSON.counts(page.counts ?? .init())])
         },
-        Route(method: "POST", path: "/api/emails/{id}/retry", access: .admin, summary: "Try a queued or failed e-mail again now",
+        Route(method: "POST", path: "/api/emails/{id}/retry", access: .admin, summary: "Try an e-mail again now (queued or failed)",
               parameters: [messageID], success: (200, ref("OutboxMessage")), errors: [400, 404]) { gateway, call in
             var request = Certportal_Export_V1_OutboxMessageRequest()
             request.id = try call.id()
             return Gateway.json(EmailJSON.message(try await gateway.mail(Mail.retryMessage, request, call)))
         },
-        Route(method: "POST", path: "/api/emails/{id}/cancel", access: .admin, summary: "Cancel a queued or failed e-mail",
+        Route(method: "POST", path: "/api/emails/{id}/cancel", access: .admin, summary: "Cancel an e-mail not yet sent (queued or failed)",
               parameters: [messageID], success: (200, ref("OutboxMessage")), errors: [400, 404]) { gateway, call in
             var request = Certportal_Export_V1_OutboxMessageRequest()
             request.id = try call.id()
