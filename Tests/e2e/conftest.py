@@ -339,7 +339,10 @@ class Page:
         return self.js("const d = document.getElementById(arguments[0]); return !!d && d.open;", element_id)
 
     def click(self, css):
-        self.d.find_element(By.CSS_SELECTOR, css).click()
+        element = self.d.find_element(By.CSS_SELECTOR, css)
+        # Centred first: at the top of the scroll a row would sit under the sticky table header.
+        self.d.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+        element.click()
 
     def screenshot(self, name):
         SCREENSHOTS.mkdir(exist_ok=True)
