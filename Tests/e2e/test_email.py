@@ -43,10 +43,11 @@ def received(page, smtp, recipient, count=1, subject=None):
 
 
 def attachment(message):
-    """The one file attached: the certificate as issued (PDF) or uploaded (PDF, PNG or JPEG)."""
+    """The one file attached — the certificate as issued (PDF) or uploaded (PDF, PNG or
+    JPEG) — or None for a message without exactly one (such as an expiry reminder)."""
     parts = list(message.iter_attachments())
-    assert len(parts) == 1 and parts[0].get_content_type() in ("application/pdf", "image/png", "image/jpeg"), \
-        [p.get_content_type() for p in parts]
+    if len(parts) != 1 or parts[0].get_content_type() not in ("application/pdf", "image/png", "image/jpeg"):
+        return None
     return parts[0].get_payload(decode=True)
 
 
