@@ -144,7 +144,7 @@ enum Samples {
         Certportal_Rpc_V1_Cancel.protoMessageName,
         Certportal_Testing_V1_Empty.protoMessageName,
         Certportal_Reflection_V1_ListServicesRequest.protoMessageName,
-    ]).union(serviceFieldless)
+    ]).union(serviceFieldless).union(mailFieldless)
 
     static let all: [any ProtoMessage] = [
         metadata, headers, trailers, Certportal_Rpc_V1_HalfClose(), Certportal_Rpc_V1_Cancel(),
@@ -154,7 +154,7 @@ enum Samples {
         streamingOutputCallRequest, streamingOutputCallResponse,
         healthCheckRequest, healthCheckResponse,
         Certportal_Reflection_V1_ListServicesRequest(), serviceInfo, listServicesResponse,
-    ] + serviceMessages + certificatesMessages + exportMessages
+    ] + serviceMessages + certificatesMessages + exportMessages + mailMessages
 
     /// Every case of Frame's oneof, including cases whose payload is all defaults (the
     /// case itself must survive).
