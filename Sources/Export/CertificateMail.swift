@@ -1,4 +1,5 @@
 internal import RPC
+internal import Mail
 internal import Messages
 internal import Records
 internal import Foundation
@@ -56,8 +57,9 @@ struct CertificateMail: Sendable {
         guard number != 0, let attached = certificate.versions.first(where: { $0.number == number }) else {
             return .skipped(version == 0 ? "no current certificate (every version is revoked)" : "the certificate has no version \(version)")
         }
-        let recipients = Self.recipients(row, audience)
+        let (recipients, problems) = Self.recipients(row, audience)
         guard !recipients.isEmpty else {
+            if !problems.isEmpty { return .skipped(problems.joined(separator: "; ")) }
             return .skipped(audience == .both ? "neither the booker nor the delegate has an e-mail address"
                                               : "the \(audience.rawValue) has no e-mail address")
         }
@@ -70,16 +72,23 @@ struct CertificateMail: Sendable {
     }
 
     /// The booker's and/or the delegate's address, once each.
-    static func recipients(_ row: Certportal_Stats_V1_RecordRow, _ audience: MailAudience) -> [Recipient] {
+    /// An address that could not be sent to (as imported) is left out, and said why.
+    static func recipients(_ row: Certportal_Stats_V1_RecordRow, _ audience: MailAudience) -> (recipients: [Recipient], problems: [String]) {
         var recipients: [Recipient] = []
-        func add(_ address: String, _ name: String) {
+        var problems: [String] = []
+        func add(_ address: String, _ name: String, _ who: String) {
             let address = address.trimmingCharacters(in: .whitespaces)
             guard !address.isEmpty, !recipients.contains(where: { $0.address.lowercased() == address.lowercased() }) else { return }
-            recipients.append(Recipient(address: address, name: Self.oneLine(name)))
+            do {
+                let checked = try MailAddress(address, name: Self.oneLine(name))
+                recipients.append(Recipient(address: checked.address, name: checked.name))
+            } catch {
+                problems.append("the \(who)'s \(error.message)")
+            }
         }
-        if audience != .booker { add(row.contactEmail, row.contactName) }
-        if audience != .delegate { add(row.bookerEmail, row.bookerName) }
-        return recipients
+        if audience != .booker { add(row.contactEmail, row.contactName, "delegate") }
+        if audience != .delegate { add(row.bookerEmail, row.bookerName, "booker") }
+        return (recipients, problems)
     }
 
     /// A name as a display name: no tabs or line breaks.

@@ -1,4 +1,5 @@
 internal import RPC
+internal import Mail
 internal import Storage
 internal import Messages
 internal import Records
@@ -53,7 +54,8 @@ struct ExpiryReminders: Sendable {
                 guard let expiry = CalendarDate(iso: row.expiryDate) else { continue }
                 let daysLeft = expiry.dayNumber - today.dayNumber
                 guard let threshold = Self.threshold(daysLeft: daysLeft, thresholds: thresholds) else { continue }
-                guard !row.bookerEmail.trimmingCharacters(in: .whitespaces).isEmpty else { report.noAddress += 1; continue }
+                // No address, or one that could not be sent to (as imported): counted, not queued.
+                guard (try? MailAddress(row.bookerEmail.trimmingCharacters(in: .whitespaces))) != nil else { report.noAddress += 1; continue }
                 let key = row.bookerId.isEmpty ? row.bookerEmail.lowercased() : row.bookerId
                 if byBooker[key] == nil { bookers.append(key) }
                 byBooker[key, default: []].append(Due(row: row, expiry: expiry, daysLeft: daysLeft, threshold: threshold))

@@ -415,7 +415,7 @@ public struct Certportal_Export_V1_RemindersReport: ProtoMessage, Hashable {
     /// Certificates whose reminder for this threshold was sent before.
     public var alreadySent: UInt32 = 0
 
-    /// Certificates in range whose booker has no e-mail address.
+    /// Certificates in range whose booker has no e-mail address (or one that cannot be sent to).
     public var noAddress: UInt32 = 0
 
     /// A message with every field at its default.

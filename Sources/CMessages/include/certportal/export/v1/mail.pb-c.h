@@ -337,7 +337,7 @@ struct  Certportal__Export__V1__RemindersReport
    */
   uint32_t already_sent;
   /*
-   * Certificates in range whose booker has no e-mail address.
+   * Certificates in range whose booker has no e-mail address (or one that cannot be sent to).
    */
   uint32_t no_address;
 };
