@@ -132,6 +132,7 @@ def test_batch_send_lists_what_was_skipped_and_why(page, api, config, smtp):
     skipped = page.js("return [...document.querySelectorAll('#email-skipped-list li')].map(li => [+li.dataset.recordId, li.textContent])")
     assert [s[0] for s in skipped] == [without["record_id"]], skipped
     assert without["contact_name"] in skipped[0][1] and ":" in skipped[0][1], "named, with the reason"
+    assert "null" not in page.d.find_element(By.ID, "email-delivery-list").text, "no stray value rendered"
     page.screenshot("email-batch")
     for r in records:
         for address in (r["contact_email"], r["booker_email"]):

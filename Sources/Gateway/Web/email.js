@@ -11,7 +11,7 @@ const STATES = Object.keys(STATE_TITLES);
 const FINAL = new Set(['sent', 'failed', 'cancelled']);
 const KIND_TITLES = { certificate: 'Certificate', reminder: 'Reminder' };
 const TEMPLATE_TITLES = { certificate: 'Certificate e-mail', reminder: 'Expiry reminder' };
-const TEMPLATE_HINTS = { certificate: 'Sent with the certificate attached as a PDF.', reminder: 'One digest per booker, listing the certificates nearing expiry.' };
+const TEMPLATE_HINTS = { certificate: 'Sent with the certificate attached (the PDF issued, or the file uploaded).', reminder: 'One digest per booker, listing the certificates nearing expiry.' };
 const POLL_MS = 1000;
 const OUTBOX_POLL_MS = 3000;
 const PREVIEW_DELAY_MS = 300;
@@ -108,8 +108,8 @@ export class EmailSender {
     const n = ids.length;
     $('email-dialog-title').textContent = record ? `Send Email – ${record.contact_name}` : `Send Email – ${formatNumber(n)} record${n === 1 ? '' : 's'}`;
     $('email-who').textContent = record
-      ? `${record.course_name} · ${record.booking_id} · the current certificate, attached as a PDF`
-      : 'Each record\'s current certificate, attached as a PDF, in an e-mail of its own. Records without a certificate or an address are skipped and listed.';
+      ? `${record.course_name} · ${record.booking_id} · the current certificate, attached`
+      : 'Each record\'s current certificate, attached, in an e-mail of its own. Records without a certificate or an address are skipped and listed.';
     const note = $('email-note');
     note.hidden = total <= n;
     note.textContent = total > n ? `Only the first ${formatNumber(n)} of the ${formatNumber(total)} matching records are e-mailed in one batch.` : '';
@@ -255,7 +255,7 @@ export class EmailSender {
         m.record_id ? el('span', { class: 'muted' }, ` ${this.names.get(m.record_id) || `record ${m.record_id}`}`) : null),
       stateBadge(m),
       el('span', { class: 'delivery-detail muted' }, stateDetail(m)))),
-    messages.length > listed.length ? el('li', { class: 'muted' }, `and ${formatNumber(messages.length - listed.length)} more, sent`) : null);
+    ...(messages.length > listed.length ? [el('li', { class: 'muted' }, `and ${formatNumber(messages.length - listed.length)} more, sent`)] : []));
   }
 
   renderSkipped(skipped) {
@@ -457,7 +457,7 @@ export class EmailView {
       el('a', { href: `#/email?template=${encodeURIComponent(t.name)}`, dataset: { emailTemplate: t.name },
         'aria-current': this.current && this.current.name === t.name ? 'true' : null },
       el('span', { class: 'template-name' }, TEMPLATE_TITLES[t.name] || t.name),
-      el('span', { class: 'template-meta muted' }, `revision ${t.revision}`)))));
+      el('span', { class: 'template-meta muted' }, t.revision ? `revision ${t.revision}` : 'as shipped')))));
   }
 
   select(name) {
