@@ -174,3 +174,19 @@ export async function fetchBlob(path, body, { signal } = {}) {
   if (!response.ok) throw errorFrom(response.status, await response.text(), response.headers.get('Retry-After'));
   return response.blob();
 }
+
+/** A template's save that failed, shown where it belongs: at the field the server named
+ *  (`fields` maps it to its input's id, which gets the focus), or as the form's error; a
+ *  session that ended goes back to the log-in. */
+export function showTemplateSaveError(e, { app, button, fields, fieldError }) {
+  if (e instanceof ApiError && e.code === 'unauthenticated') { app.run(() => Promise.reject(e)); return; }
+  button.disabled = false;
+  if (e instanceof ApiError && e.field && fields[e.field]) {
+    fieldError(e.field, fieldMessage(e));
+    document.getElementById(fields[e.field]).focus();
+  } else {
+    fieldError(null, e instanceof ApiError && e.unavailable
+      ? 'The template could not be saved: the service is not reachable right now. Your changes are still here; try again shortly.'
+      : e.message);
+  }
+}

@@ -1,7 +1,7 @@
 // E-mail (admin): the Send Email dialog for one record or the selection, following each
 // message until it is sent or has failed; and the E-mail view: the outbox, the e-mail
 // templates with a live preview, and the expiry reminders.
-import { api, ApiError, fieldMessage } from './api.js';
+import { api, ApiError, fieldMessage, showTemplateSaveError } from './api.js';
 import { el, instantEl, formatDate, formatNumber, EN_DASH } from './format.js';
 
 const $ = (id) => document.getElementById(id);
@@ -585,16 +585,8 @@ export class EmailView {
       this.fill(saved);
       this.app.toast(`The ${(TEMPLATE_TITLES[saved.name] || saved.name).toLowerCase()} template is saved (revision ${saved.revision}).`);
     } catch (e) {
-      if (e instanceof ApiError && e.code === 'unauthenticated') { this.app.run(() => Promise.reject(e)); return; }
-      button.disabled = false;
-      if (e instanceof ApiError && (e.field === 'subject' || e.field === 'body')) {
-        this.fieldError(e.field, fieldMessage(e));
-        $(`et-${e.field}`).focus();
-      } else {
-        this.fieldError(null, e instanceof ApiError && e.unavailable
-          ? 'The template could not be saved: the service is not reachable right now. Your changes are still here; try again shortly.'
-          : e.message);
-      }
+      showTemplateSaveError(e, { app: this.app, button, fields: { subject: 'et-subject', body: 'et-body' },
+        fieldError: (field, message) => this.fieldError(field, message) });
     } finally {
       button.textContent = 'Save';
     }

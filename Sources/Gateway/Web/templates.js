@@ -1,5 +1,5 @@
 // Certificate templates (admin): the list, an editor for one, placeholders as chips, a PDF preview.
-import { api, ApiError, fetchBlob, fieldMessage } from './api.js';
+import { api, ApiError, fetchBlob, fieldMessage, showTemplateSaveError } from './api.js';
 import { el, instantEl } from './format.js';
 
 const $ = (id) => document.getElementById(id);
@@ -273,16 +273,7 @@ export class TemplatesView {
       this.renderList();
       this.app.toast(`${saved.name || 'The template'} is saved (revision ${saved.revision}).`);
     } catch (e) {
-      if (e instanceof ApiError && e.code === 'unauthenticated') { this.app.run(() => Promise.reject(e)); return; }
-      button.disabled = false;
-      if (e instanceof ApiError && e.field && FIELDS[e.field]) {
-        this.fieldError(e.field, fieldMessage(e));
-        $(FIELDS[e.field]).focus();
-      } else {
-        this.fieldError(null, e instanceof ApiError && e.unavailable
-          ? 'The template could not be saved: the service is not reachable right now. Your changes are still here; try again shortly.'
-          : e.message);
-      }
+      showTemplateSaveError(e, { app: this.app, button, fields: FIELDS, fieldError: (field, message) => this.fieldError(field, message) });
     } finally {
       button.textContent = 'Save';
     }
