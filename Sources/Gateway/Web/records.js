@@ -9,7 +9,7 @@ const $ = (id) => document.getElementById(id);
 const PAGE_SIZES = ['25', '50', '100', '200'];
 const FILTER_KEYS = ['date_field', 'from', 'to', 'course', 'organisation', 'booker', 'status', 'q', 'sort', 'page_size'];
 // The selection bar's actions: [key, label, admin only, ready].
-const BATCH_ACTIONS = [['zip', 'Download ZIP', false, true], ['email', 'Send Email', true, true], ['issue', 'Issue', true, true], ['share', 'Share', true, true]];
+const BATCH_ACTIONS = [['zip', 'Download ZIP', false], ['email', 'Send Email', true], ['issue', 'Issue', true], ['share', 'Share', true]];
 const SEARCH_DELAY_MS = 350;
 
 export class RecordsView {
@@ -97,13 +97,11 @@ export class RecordsView {
     });
     $('clear-selection').addEventListener('click', () => this.clearSelection(true));
     const batch = $('batch-actions');
-    for (const [key, label, adminOnly, ready] of BATCH_ACTIONS) {
+    for (const [key, label, adminOnly] of BATCH_ACTIONS) {
       batch.append(el('button', {
         type: 'button', class: 'btn btn-secondary btn-small', id: `batch-${key}`, dataset: { adminOnly: adminOnly ? 'true' : null },
-        disabled: !ready, title: ready ? null : 'Coming soon', 'aria-describedby': ready ? null : 'batch-soon',
       }, label));
     }
-    batch.append(el('span', { id: 'batch-soon', class: 'sr-only' }, 'Coming soon'));
     $('batch-issue').addEventListener('click', (e) => this.certs.batchIssue(e.currentTarget));
     $('batch-zip').addEventListener('click', (e) => this.downloadZIP(e.currentTarget));
     $('batch-share').addEventListener('click', (e) => this.certs.batchShare(e.currentTarget));
