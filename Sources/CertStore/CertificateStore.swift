@@ -90,6 +90,8 @@ struct NewVersion: Sendable {
     var fileName: String
     var replaces: Int?
     var originalName: String
+    /// The bytes' BLAKE2b-256 when already computed (as an upload arrives); else computed here.
+    var digest: [UInt8]?
 }
 
 /// cert-store's data in one SQLite database with synchronous=FULL: an acknowledged write
@@ -117,6 +119,26 @@ public final class CertificateStore: Sendable {
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> (T, UInt64) {
         let (result, head) = try await pool.write { db in (try body(db), try FeedLog.head(in: db)) }
         notifier.publish(head)
+        return (result, head)
+    }
+
+    /// Files from this size on are committed without the automatic checkpoint.
+    static let largeFileBytes = 1 << 20
+
+    /// `write` for a transaction that adds a large file. The commit is durable once the WAL
+    /// is synced; folding the file's megabytes of WAL into the database file (the automatic
+    /// checkpoint a commit runs) is left to a passive checkpoint of its own, after the answer.
+    func writeLarge<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> (T, UInt64) {
+        let (result, head) = try await pool.writer.writeWithoutTransaction { db in
+            let checkpointPages = try db.scalar("PRAGMA wal_autocheckpoint")?.int64 ?? 1000
+            try db.execute("PRAGMA wal_autocheckpoint = 0")
+            defer { try? db.execute("PRAGMA wal_autocheckpoint = \(checkpointPages)") }
+            return try db.transaction(.immediate) { db in (try body(db), try FeedLog.head(in: db)) }
+        }
+        notifier.publish(head)
+        // Readers go on reading the WAL meanwhile (a passive checkpoint waits for no one).
+        let writer = pool.writer
+        Task { try? await writer.writeWithoutTransaction { db in try db.execute("PRAGMA wal_checkpoint(PASSIVE)") } }
         return (result, head)
     }
 
@@ -199,7 +221,7 @@ public final class CertificateStore: Sendable {
     /// file, its audit, the share flag and any e-mail asked for, in one transaction.
     func addVersion(_ recordID: UInt64, _ version: NewVersion, year: Int, actor: String, share: Bool?,
                     emailTo: String?) async throws -> (StoredCertificate, UInt64, String?) {
-        let ((certificate, emailID), seq) = try await write { db -> (StoredCertificate, String?) in
+        let add: @Sendable (Database) throws -> (StoredCertificate, String?) = { db in
             var certificate = try Self.ensureCertificate(recordID, year: year, db)
             let id = Int64(clamping: recordID)
             if let replaced = version.replaces {
@@ -212,7 +234,7 @@ public final class CertificateStore: Sendable {
                 _ = try db.run("UPDATE versions SET state = 'replaced' WHERE record_id = ? AND number = ? AND state = 'active'", [id, replaced])
             }
             let number = (certificate.versions.map(\.number).max() ?? 0) + 1
-            let digest = Sodium.genericHash(version.bytes).map { String(format: "%02x", $0) }.joined()
+            let digest = (version.digest ?? Sodium.genericHash(version.bytes)).map { String(format: "%02x", $0) }.joined()
             _ = try db.run("""
                 INSERT INTO versions(record_id, number, kind, media_type, size, digest, expiry, state, created_at_ms, created_by, file_name, replaces)
                 VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?)
@@ -239,6 +261,7 @@ public final class CertificateStore: Sendable {
             try FeedLog.append(.certificate(certificate.feedState), in: db)
             return (certificate, emailID)
         }
+        let ((certificate, emailID), seq) = version.bytes.count >= Self.largeFileBytes ? try await writeLarge(add) : try await write(add)
         return (certificate, seq, emailID)
     }
 
