@@ -14,7 +14,10 @@ extension CertStoreService {
     func upload(_ requests: MessageStream<Certportal_Certificates_V1_UploadChunk>, _ context: ServerContext) async throws
         -> Certportal_Certificates_V1_CertificateWrite {
         var header: Certportal_Certificates_V1_UploadHeader?
-        var bytes: [UInt8] = []
+        // The pieces as they came, joined once at the end (no regrowing copy after copy).
+        var pieces: [[UInt8]] = []
+        var received = 0
+        var start: [UInt8] = []
         var recordLookup: Task<Certportal_Feed_V1_CatalogRecord, any Error>? = nil
         defer { recordLookup?.cancel() }
         let digest = StreamingDigest(work: work)
@@ -28,15 +31,18 @@ extension CertStoreService {
                 recordLookup = Task { () async throws -> Certportal_Feed_V1_CatalogRecord in try await self.record(id, context) }
             case .data(let data)?:
                 guard header != nil else { throw RPCError(.invalidArgument, "header: the upload must start with its header") }
-                guard bytes.count + data.count <= CertificateFileCheck.maxBytes else {
+                guard received + data.count <= CertificateFileCheck.maxBytes else {
                     throw RPCError(.invalidArgument, "file: the file is over \(CertificateFileCheck.maxBytes / (1024 * 1024)) MB, the limit")
                 }
-                let before = bytes.count
-                bytes.append(contentsOf: data)
+                received += data.count
+                pieces.append(data)
                 // Refuse what is plainly no certificate at its first bytes, before the rest arrives.
                 let sniff = CertificateFileCheck.sniffLength
-                if before < sniff && bytes.count >= sniff && CertificateFileCheck.sniff(Array(bytes.prefix(sniff))) == nil {
-                    throw RPCError(.invalidArgument, "file: the file is not a PDF, PNG or JPEG")
+                if start.count < sniff {
+                    start += data.prefix(sniff - start.count)
+                    if start.count == sniff && CertificateFileCheck.sniff(start) == nil {
+                        throw RPCError(.invalidArgument, "file: the file is not a PDF, PNG or JPEG")
+                    }
                 }
                 digest.add(data)
             case nil: break
@@ -57,6 +63,10 @@ extension CertStoreService {
         if header.emailTo == "delegate" || header.emailTo == "both", record.contactEmail.isEmpty {
             throw RPCError(.invalidArgument, "email_to: \(record.contactName) has no e-mail address")
         }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(received)
+        for piece in pieces { bytes += piece }
+        pieces = []
         let file = bytes
         let kind: CertificateFileKind
         do {

@@ -240,7 +240,16 @@ public final class CertificateStore: Sendable {
                 VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?)
                 """, [id, number, version.kind, version.mediaType, version.bytes.count, digest, version.expiry, Self.nowMs, actor,
                       version.fileName, version.replaces])
-            _ = try db.run("INSERT INTO files(record_id, version, bytes) VALUES (?, ?, ?)", [id, number, version.bytes])
+            // The file bound where it is, not copied (megabytes for an upload).
+            let insert = try db.cachedStatement("INSERT INTO files(record_id, version, bytes) VALUES (?, ?, ?)")
+            try insert.bind(id, at: 1)
+            try insert.bind(number, at: 2)
+            try version.bytes.withUnsafeBytes { bytes in
+                defer { try? insert.clearBindings() }
+                try insert.bindBorrowedBlob(bytes, at: 3)
+                _ = try insert.step()
+                try insert.reset()
+            }
             let action = version.kind == "internal" ? "issued" : (version.replaces == nil ? "uploaded" : "replaced")
             var detail = version.replaces.map { "replaces version \($0)" } ?? ""
             if !version.originalName.isEmpty { detail += (detail.isEmpty ? "" : "; ") + "file \(version.originalName.prefix(200))" }

@@ -218,13 +218,16 @@ private func makeRequest(_ connection: OpaquePointer, url: UnsafePointer<CChar>?
                        clientAddress: String(decoding: address.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
 }
 
+/// The most a streamed body's producer hands libmicrohttpd per send: a file chunk whole.
+let streamBlockBytes = 1 << 20
+
 private func queue(_ response: HTTPResponse, on connection: OpaquePointer, server: ServerContext) -> MHD_Result {
     let created: OpaquePointer?
     if let stream = response.stream {
         // libmicrohttpd owns one retain of the pipe until its free callback.
         let pipe = BodyPipe(server: server)
         let context = Unmanaged.passRetained(pipe)
-        created = MHD_create_response_from_callback(stream.size ?? cp_mhd_size_unknown(), 256 * 1024, readBody, context.toOpaque(), freeBody)
+        created = MHD_create_response_from_callback(stream.size ?? cp_mhd_size_unknown(), streamBlockBytes, readBody, context.toOpaque(), freeBody)
         if created == nil {
             pipe.close()
             context.release()
