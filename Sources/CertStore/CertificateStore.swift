@@ -102,8 +102,10 @@ public final class CertificateStore: Sendable {
     public let notifier: FeedNotifier
 
     public static func open(path: String) async throws -> CertificateStore {
-        let pool = try await DatabasePool.open(path: path, options: Database.Options(synchronous: .full),
-                                               migrations: CertStoreSchema.migrations, readerCount: 2)
+        var options = Database.Options(synchronous: .full)
+        // Files (megabytes each) are read mapped, not one page per read call.
+        options.mmapSize = 1 << 30
+        let pool = try await DatabasePool.open(path: path, options: options, migrations: CertStoreSchema.migrations, readerCount: 2)
         try await pool.write { db in try Templates.seedStandard(db) }
         let head = try await pool.read { db in try FeedLog.head(in: db) }
         return CertificateStore(pool: pool, notifier: FeedNotifier(head: head))
