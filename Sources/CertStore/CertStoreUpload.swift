@@ -4,6 +4,7 @@ internal import Messages
 internal import CertificateFiles
 internal import Sodium
 internal import Synchronization
+internal import Dispatch
 
 /// Uploads (External certificates): the file streamed in, hashed on a work thread while
 /// its chunks arrive, the record looked up meanwhile; then checked by its content and
@@ -69,10 +70,22 @@ extension CertStoreService {
         pieces = []
         let file = bytes
         let kind: CertificateFileKind
-        do {
-            kind = try await work.run { try CertificateFileCheck.inspect(file) }
-        } catch let refusal as FileRefusal {
-            throw RPCError(.invalidArgument, "file: \(refusal.reason)")
+        var confirm: (@Sendable () throws -> Void)?
+        if let image = CertificateFileCheck.sniff(Array(file.prefix(CertificateFileCheck.sniffLength))), image != .pdf {
+            // An image is decoded while its version is written; the commit waits for the
+            // verdict, and a refusal rolls the write back. (Decoding takes about a millisecond
+            // a megabyte, as long as the write; qpdf's check of a PDF can take far longer, so a
+            // PDF is checked first, never with the writer waiting on it.)
+            let check = CheckInProgress()
+            Task { [work] in try? await work.run { check.finish(Result { () throws(FileRefusal) in try CertificateFileCheck.inspect(file) }) } }
+            kind = image
+            confirm = { try check.verdict() }
+        } else {
+            do {
+                kind = try await work.run { try CertificateFileCheck.inspect(file) }
+            } catch let refusal as FileRefusal {
+                throw RPCError(.invalidArgument, "file: \(refusal.reason)")
+            }
         }
         let date = Self.completion(of: record)?.description ?? ""
         var version = NewVersion(bytes: file, kind: "external", mediaType: kind.mediaType, expiry: expiry,
@@ -83,8 +96,30 @@ extension CertStoreService {
         version.digest = try await digest.finish()
         let (certificate, seq, email) = try await store.addVersion(header.recordId, version, year: settings.currentDate.year,
                                                                    actor: actor(context), share: header.share ? true : nil,
-                                                                   emailTo: header.emailTo.isEmpty ? nil : header.emailTo)
+                                                                   emailTo: header.emailTo.isEmpty ? nil : header.emailTo,
+                                                                   confirm: confirm)
         return write(certificate, seq, email: email)
+    }
+}
+
+/// A file check running on a work thread, and its verdict for whoever waits for it.
+final class CheckInProgress: Sendable {
+    private let outcome = Mutex<Result<CertificateFileKind, FileRefusal>?>(nil)
+    private let done = DispatchSemaphore(value: 0)
+
+    func finish(_ result: Result<CertificateFileKind, FileRefusal>) {
+        outcome.withLock { $0 = result }
+        done.signal()
+    }
+
+    /// Waits for the check (blocking: call it from a thread of its own, such as the
+    /// database writer's); throws the refusal as cert-store answers it.
+    func verdict() throws {
+        done.wait()
+        done.signal()
+        if case .failure(let refusal)? = outcome.withLock({ $0 }) {
+            throw RPCError(.invalidArgument, "file: \(refusal.reason)")
+        }
     }
 }
 

@@ -221,8 +221,9 @@ public final class CertificateStore: Sendable {
 
     /// Adds a version (issued or uploaded; replacing one when `replaces` is set), with its
     /// file, its audit, the share flag and any e-mail asked for, in one transaction.
+    /// `confirm` runs last in it, on the writer's thread: when it throws, nothing is written.
     func addVersion(_ recordID: UInt64, _ version: NewVersion, year: Int, actor: String, share: Bool?,
-                    emailTo: String?) async throws -> (StoredCertificate, UInt64, String?) {
+                    emailTo: String?, confirm: (@Sendable () throws -> Void)? = nil) async throws -> (StoredCertificate, UInt64, String?) {
         let add: @Sendable (Database) throws -> (StoredCertificate, String?) = { db in
             var certificate = try Self.ensureCertificate(recordID, year: year, db)
             let id = Int64(clamping: recordID)
@@ -270,6 +271,7 @@ public final class CertificateStore: Sendable {
             }
             certificate = try Self.certificate(recordID, db)!
             try FeedLog.append(.certificate(certificate.feedState), in: db)
+            try confirm?()
             return (certificate, emailID)
         }
         let ((certificate, emailID), seq) = version.bytes.count >= Self.largeFileBytes ? try await writeLarge(add) : try await write(add)
