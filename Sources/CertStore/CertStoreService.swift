@@ -53,7 +53,7 @@ public struct CertStoreService: RPCService {
     let catalog: RPCClient
     let settings: CertStoreSettings
     let work: WorkThreads
-    static let chunkSize = 256 * 1024
+    static let chunkSize = 1 << 20
     static let maxBatch = 1000
 
     public init(store: CertificateStore, catalog: RPCClient, settings: CertStoreSettings) {
@@ -299,68 +299,6 @@ public struct CertStoreService: RPCService {
                 start()
             }
         }
-    }
-
-    // MARK: Uploading
-
-    static let emailRecipients: Set<String> = ["booker", "delegate", "both"]
-
-    func upload(_ requests: MessageStream<Certportal_Certificates_V1_UploadChunk>, _ context: ServerContext) async throws
-        -> Certportal_Certificates_V1_CertificateWrite {
-        var header: Certportal_Certificates_V1_UploadHeader?
-        var bytes: [UInt8] = []
-        for try await chunk in requests {
-            switch chunk.part {
-            case .header(let value)?:
-                guard header == nil else { throw RPCError(.invalidArgument, "header: sent twice") }
-                header = value
-            case .data(let data)?:
-                guard header != nil else { throw RPCError(.invalidArgument, "header: the upload must start with its header") }
-                guard bytes.count + data.count <= CertificateFileCheck.maxBytes else {
-                    throw RPCError(.invalidArgument, "file: the file is over \(CertificateFileCheck.maxBytes / (1024 * 1024)) MB, the limit")
-                }
-                let before = bytes.count
-                bytes.append(contentsOf: data)
-                // Refuse what is plainly no certificate at its first bytes, before the rest arrives.
-                let sniff = CertificateFileCheck.sniffLength
-                if before < sniff && bytes.count >= sniff && CertificateFileCheck.sniff(Array(bytes.prefix(sniff))) == nil {
-                    throw RPCError(.invalidArgument, "file: the file is not a PDF, PNG or JPEG")
-                }
-            case nil: break
-            }
-        }
-        guard let header else { throw RPCError(.invalidArgument, "header: the upload sent no header") }
-        let record = try await record(header.recordId, context)
-        var expiry = Self.courseExpiry(record)
-        if !header.expiryDate.isEmpty {
-            guard let date = CalendarDate(iso: header.expiryDate) else {
-                throw RPCError(.invalidArgument, "expiry_date: must be an ISO date such as 2027-03-02; found \"\(header.expiryDate.prefix(40))\"")
-            }
-            expiry = date.description
-        }
-        guard header.emailTo.isEmpty || Self.emailRecipients.contains(header.emailTo) else {
-            throw RPCError(.invalidArgument, "email_to: must be booker, delegate or both; found \"\(header.emailTo.prefix(40))\"")
-        }
-        if header.emailTo == "delegate" || header.emailTo == "both", record.contactEmail.isEmpty {
-            throw RPCError(.invalidArgument, "email_to: \(record.contactName) has no e-mail address")
-        }
-        let file = bytes
-        let kind: CertificateFileKind
-        do {
-            kind = try await work.run { try CertificateFileCheck.inspect(file) }
-        } catch let refusal as FileRefusal {
-            throw RPCError(.invalidArgument, "file: \(refusal.reason)")
-        }
-        let date = Self.completion(of: record)?.description ?? ""
-        let version = NewVersion(bytes: file, kind: "external", mediaType: kind.mediaType, expiry: expiry,
-                                 fileName: SafeFileName.make(contact: record.contactName, course: record.courseName, date: date,
-                                                             fileExtension: kind.fileExtension),
-                                 replaces: header.replaceVersion == 0 ? nil : Int(header.replaceVersion),
-                                 originalName: header.originalName)
-        let (certificate, seq, email) = try await store.addVersion(header.recordId, version, year: settings.currentDate.year,
-                                                                   actor: actor(context), share: header.share ? true : nil,
-                                                                   emailTo: header.emailTo.isEmpty ? nil : header.emailTo)
-        return write(certificate, seq, email: email)
     }
 
     // MARK: Files out

@@ -90,6 +90,8 @@ struct NewVersion: Sendable {
     var fileName: String
     var replaces: Int?
     var originalName: String
+    /// The bytes' BLAKE2b-256 when already computed (as an upload arrives); else computed here.
+    var digest: [UInt8]?
 }
 
 /// cert-store's data in one SQLite database with synchronous=FULL: an acknowledged write
@@ -100,8 +102,10 @@ public final class CertificateStore: Sendable {
     public let notifier: FeedNotifier
 
     public static func open(path: String) async throws -> CertificateStore {
-        let pool = try await DatabasePool.open(path: path, options: Database.Options(synchronous: .full),
-                                               migrations: CertStoreSchema.migrations, readerCount: 2)
+        var options = Database.Options(synchronous: .full)
+        // Files (megabytes each) are read mapped, not one page per read call.
+        options.mmapSize = 1 << 30
+        let pool = try await DatabasePool.open(path: path, options: options, migrations: CertStoreSchema.migrations, readerCount: 2)
         try await pool.write { db in try Templates.seedStandard(db) }
         let head = try await pool.read { db in try FeedLog.head(in: db) }
         return CertificateStore(pool: pool, notifier: FeedNotifier(head: head))
@@ -117,6 +121,26 @@ public final class CertificateStore: Sendable {
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> (T, UInt64) {
         let (result, head) = try await pool.write { db in (try body(db), try FeedLog.head(in: db)) }
         notifier.publish(head)
+        return (result, head)
+    }
+
+    /// Files from this size on are committed without the automatic checkpoint.
+    static let largeFileBytes = 1 << 20
+
+    /// `write` for a transaction that adds a large file. The commit is durable once the WAL
+    /// is synced; folding the file's megabytes of WAL into the database file (the automatic
+    /// checkpoint a commit runs) is left to a passive checkpoint of its own, after the answer.
+    func writeLarge<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> (T, UInt64) {
+        let (result, head) = try await pool.writer.writeWithoutTransaction { db in
+            let checkpointPages = try db.scalar("PRAGMA wal_autocheckpoint")?.int64 ?? 1000
+            try db.execute("PRAGMA wal_autocheckpoint = 0")
+            defer { try? db.execute("PRAGMA wal_autocheckpoint = \(checkpointPages)") }
+            return try db.transaction(.immediate) { db in (try body(db), try FeedLog.head(in: db)) }
+        }
+        notifier.publish(head)
+        // Readers go on reading the WAL meanwhile (a passive checkpoint waits for no one).
+        let writer = pool.writer
+        Task { try? await writer.writeWithoutTransaction { db in try db.execute("PRAGMA wal_checkpoint(PASSIVE)") } }
         return (result, head)
     }
 
@@ -197,9 +221,10 @@ public final class CertificateStore: Sendable {
 
     /// Adds a version (issued or uploaded; replacing one when `replaces` is set), with its
     /// file, its audit, the share flag and any e-mail asked for, in one transaction.
+    /// `confirm` runs last in it, on the writer's thread: when it throws, nothing is written.
     func addVersion(_ recordID: UInt64, _ version: NewVersion, year: Int, actor: String, share: Bool?,
-                    emailTo: String?) async throws -> (StoredCertificate, UInt64, String?) {
-        let ((certificate, emailID), seq) = try await write { db -> (StoredCertificate, String?) in
+                    emailTo: String?, confirm: (@Sendable () throws -> Void)? = nil) async throws -> (StoredCertificate, UInt64, String?) {
+        let add: @Sendable (Database) throws -> (StoredCertificate, String?) = { db in
             var certificate = try Self.ensureCertificate(recordID, year: year, db)
             let id = Int64(clamping: recordID)
             if let replaced = version.replaces {
@@ -212,13 +237,22 @@ public final class CertificateStore: Sendable {
                 _ = try db.run("UPDATE versions SET state = 'replaced' WHERE record_id = ? AND number = ? AND state = 'active'", [id, replaced])
             }
             let number = (certificate.versions.map(\.number).max() ?? 0) + 1
-            let digest = Sodium.genericHash(version.bytes).map { String(format: "%02x", $0) }.joined()
+            let digest = (version.digest ?? Sodium.genericHash(version.bytes)).map { String(format: "%02x", $0) }.joined()
             _ = try db.run("""
                 INSERT INTO versions(record_id, number, kind, media_type, size, digest, expiry, state, created_at_ms, created_by, file_name, replaces)
                 VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?)
                 """, [id, number, version.kind, version.mediaType, version.bytes.count, digest, version.expiry, Self.nowMs, actor,
                       version.fileName, version.replaces])
-            _ = try db.run("INSERT INTO files(record_id, version, bytes) VALUES (?, ?, ?)", [id, number, version.bytes])
+            // The file bound where it is, not copied (megabytes for an upload).
+            let insert = try db.cachedStatement("INSERT INTO files(record_id, version, bytes) VALUES (?, ?, ?)")
+            try insert.bind(id, at: 1)
+            try insert.bind(number, at: 2)
+            try version.bytes.withUnsafeBytes { bytes in
+                defer { try? insert.clearBindings() }
+                try insert.bindBorrowedBlob(bytes, at: 3)
+                _ = try insert.step()
+                try insert.reset()
+            }
             let action = version.kind == "internal" ? "issued" : (version.replaces == nil ? "uploaded" : "replaced")
             var detail = version.replaces.map { "replaces version \($0)" } ?? ""
             if !version.originalName.isEmpty { detail += (detail.isEmpty ? "" : "; ") + "file \(version.originalName.prefix(200))" }
@@ -237,8 +271,10 @@ public final class CertificateStore: Sendable {
             }
             certificate = try Self.certificate(recordID, db)!
             try FeedLog.append(.certificate(certificate.feedState), in: db)
+            try confirm?()
             return (certificate, emailID)
         }
+        let ((certificate, emailID), seq) = version.bytes.count >= Self.largeFileBytes ? try await writeLarge(add) : try await write(add)
         return (certificate, seq, emailID)
     }
 

@@ -204,6 +204,61 @@ extension API {
     }
 }
 
+/// An uploaded file's bytes in chunks: from the body while it arrives (the HTTP server
+/// streams uploads), or from the whole body. Throws 413 past `limit` bytes.
+struct UploadBody {
+    private var stream: HTTPRequestBody.AsyncIterator?
+    private var whole: [UInt8]
+    private var offset = 0
+    private var pending: [UInt8] = []
+    private var count = 0
+    let limit: Int
+
+    init(_ request: HTTPRequest, limit: Int) {
+        stream = request.bodyStream?.makeAsyncIterator()
+        whole = request.bodyStream == nil ? request.body : []
+        self.limit = limit
+    }
+
+    /// The next chunk of at most `size` bytes (at least one), nil at the end.
+    mutating func next(upTo size: Int) async throws -> [UInt8]? {
+        var chunk: [UInt8]
+        if stream == nil {
+            guard offset < whole.count else { return nil }
+            chunk = Array(whole[offset..<min(whole.count, offset + size)])
+            offset += chunk.count
+        } else {
+            chunk = pending
+            pending = []
+            while chunk.count < size, let piece = try await nextPiece() {
+                let room = size - chunk.count
+                if piece.count <= room {
+                    if chunk.isEmpty { chunk = piece } else { chunk.append(contentsOf: piece) }
+                } else {
+                    chunk.append(contentsOf: piece[..<room])
+                    pending = Array(piece[room...])
+                }
+            }
+            if chunk.isEmpty { return nil }
+        }
+        count += chunk.count
+        guard count <= limit else { throw Self.tooLarge(limit) }
+        return chunk
+    }
+
+    private mutating func nextPiece() async throws -> [UInt8]? {
+        do {
+            return try await stream?.next()
+        } catch HTTPBodyError.tooLarge {
+            throw Self.tooLarge(limit)
+        }
+    }
+
+    static func tooLarge(_ limit: Int) -> APIError {
+        APIError(413, "payload_too_large", "file: the file is over \(limit >> 20) MB", field: "file")
+    }
+}
+
 /// A stream from cert-store that broke off or did not match its header.
 struct StreamBroken: Error {
     let reason: String
@@ -303,13 +358,11 @@ extension Gateway {
         }
     }
 
+    /// The file goes on to cert-store while it arrives, in chunks of `uploadChunkBytes`;
+    /// cert-store checks it once the last byte is in, and an upload refused or broken off
+    /// midway is cancelled there, changing nothing.
     func upload(_ call: Call) async throws -> HTTPResponse {
         try API.rejectUnknownArguments(call)
-        let body = call.request.body
-        guard body.count <= configuration.maxUploadBytes else {
-            throw APIError(413, "payload_too_large", "file: the file is over \(configuration.maxUploadBytes >> 20) MB", field: "file")
-        }
-        guard !body.isEmpty else { throw APIError.invalid("file", "the body is empty: send the file's bytes") }
         var header = Certportal_Certificates_V1_UploadHeader()
         header.recordId = try call.id()
         header.originalName = String((call.request.argument("file_name") ?? "").prefix(255))
@@ -322,22 +375,34 @@ extension Gateway {
         }
         // cert-store checks it (booker, delegate or both) and names the field when it refuses.
         header.emailTo = call.request.argument("email_to") ?? ""
+        // A size declared over the limit is refused before any byte goes on; one that
+        // grows over it midway (chunked) is refused when it does.
+        if let declared = call.request.header("content-length").flatMap(Int.init), declared > configuration.maxUploadBytes {
+            throw UploadBody.tooLarge(configuration.maxUploadBytes)
+        }
+        var file = UploadBody(call.request, limit: configuration.maxUploadBytes)
+        // The first bytes before the call: an empty body is refused without one.
+        guard var chunk = try await file.next(upTo: Self.uploadChunkBytes) else {
+            throw APIError.invalid("file", "the body is empty: send the file's bytes")
+        }
         let options = streamOptions(call)
         return try await written(call, recordID: header.recordId) {
             try await certificates.clientStreaming(Certificates.upload, options: options) { writer in
                 var first = Certportal_Certificates_V1_UploadChunk()
                 first.part = .header(header)
                 try await writer.write(first)
-                for offset in stride(from: 0, to: body.count, by: Self.uploadChunkBytes) {
-                    var chunk = Certportal_Certificates_V1_UploadChunk()
-                    chunk.part = .data(Array(body[offset..<min(body.count, offset + Self.uploadChunkBytes)]))
-                    try await writer.write(chunk)
+                while true {
+                    var message = Certportal_Certificates_V1_UploadChunk()
+                    message.part = .data(chunk)
+                    try await writer.write(message)
+                    guard let next = try await file.next(upTo: Self.uploadChunkBytes) else { break }
+                    chunk = next
                 }
             }.message
         }
     }
 
-    static let uploadChunkBytes = 256 << 10
+    static let uploadChunkBytes = 1 << 20
 
     /// NDJSON, one line per record as cert-store reports it, then the totals.
     func issueBatch(_ call: Call) async throws -> HTTPResponse {

@@ -79,6 +79,14 @@ public final class Gateway: Sendable {
         return response
     }
 
+    /// Whether `request` (its headers in, its body not yet) goes to a route that reads its
+    /// body while it arrives (an upload), so the HTTP server streams it.
+    public func streamsBody(_ request: HTTPRequest) -> Bool {
+        guard request.path.hasPrefix("/api/") else { return false }
+        let segments = request.path.split(separator: "/")
+        return routes.contains { $0.method == request.method && $0.streamsBody && $0.match(segments) != nil }
+    }
+
     static let securityHeaders: [(String, String)] = [
         ("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
         ("X-Content-Type-Options", "nosniff"),

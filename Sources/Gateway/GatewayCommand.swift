@@ -63,10 +63,12 @@ public enum GatewayCommand {
         do {
             let gateway = try Gateway(configuration: configuration, sealer: try SessionSealer(key: key), catalog: catalog, stats: stats,
                                       certificates: certificates, exports: command.client("--exports", compressed: false))
-            // Uploads reach 20 MB; JSON endpoints refuse more than 1 MiB themselves.
+            // Uploads reach 20 MB (streamed to cert-store as they arrive); JSON endpoints
+            // refuse more than 1 MiB themselves.
             var limits = HTTPServerLimits()
             limits.maxBodyBytes = 21 << 20
-            let server = try HTTPServer(host: command.configuration.host, port: port, limits: limits) { request in
+            let server = try HTTPServer(host: command.configuration.host, port: port, limits: limits,
+                                        streamsBody: { gateway.streamsBody($0) }) { request in
                 await gateway.handle(request)
             }
             TerminationSignals.watch { _ in

@@ -81,6 +81,9 @@ struct Route: Sendable {
     /// A state-changing request: needs the session's CSRF token (except logging in).
     var changesState: Bool { method != "GET" && method != "HEAD" }
 
+    /// A route that takes a file (not JSON) reads its body while it arrives.
+    var streamsBody: Bool { requestBody != nil && requestMediaType != "application/json" }
+
     /// The path parameters when `path` matches this route's pattern, nil otherwise.
     func match(_ segments: [Substring]) -> [String: String]? {
         let pattern = path.split(separator: "/")

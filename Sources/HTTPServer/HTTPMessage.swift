@@ -1,5 +1,6 @@
 /// One HTTP request as libmicrohttpd parsed it: method, path, decoded query arguments,
-/// headers (names lower-cased), cookies and the whole body (bounded by the server's limit).
+/// headers (names lower-cased), cookies and the whole body (bounded by the server's limit),
+/// or, for requests the server streams, the body while it arrives.
 public struct HTTPRequest: Sendable {
     public var method: String
     /// The path without the query, percent-decoded by libmicrohttpd.
@@ -9,6 +10,9 @@ public struct HTTPRequest: Sendable {
     public var headers: [String: String]
     public var cookies: [String: String]
     public var body: [UInt8]
+    /// The body while it arrives, for requests the server was told to stream (`body` is then
+    /// empty); nil otherwise.
+    public var bodyStream: HTTPRequestBody?
     /// The peer's IP address, as text.
     public var clientAddress: String
 

@@ -7,6 +7,9 @@ internal import Synchronization
 /// cooperative pool's) waits for its answer.
 public final class HTTPServer: Sendable {
     public typealias Handler = @Sendable (HTTPRequest) async -> HTTPResponse
+    /// Whether a request's body reaches the handler while it arrives; asked once its headers
+    /// are in (the request's `body` is still empty).
+    public typealias BodyStreaming = @Sendable (HTTPRequest) -> Bool
 
     /// The port bound (useful when 0 was asked for).
     public let port: Int
@@ -14,11 +17,14 @@ public final class HTTPServer: Sendable {
     private let context: Unmanaged<ServerContext>
 
     /// Starts serving on `host`:`port` (port 0: a free one). Throws when the address is
-    /// bad or the port is taken.
+    /// bad or the port is taken. Requests `streamsBody` picks run their handler as soon as
+    /// their headers are in, with the body as `bodyStream` (large uploads pass on while
+    /// they arrive); the others get the whole body in `body`.
     public init(host: String = "127.0.0.1", port: Int, limits: HTTPServerLimits = HTTPServerLimits(),
+                streamsBody: @escaping BodyStreaming = { _ in false },
                 handler: @escaping Handler) throws(HTTPServerError) {
         guard (0...65535).contains(port) else { throw HTTPServerError("port \(port) is out of range") }
-        let context = Unmanaged.passRetained(ServerContext(limits: limits, handler: handler))
+        let context = Unmanaged.passRetained(ServerContext(limits: limits, streamsBody: streamsBody, handler: handler))
         let started = cp_mhd_start(host, UInt16(port), accessHandler, context.toOpaque(), requestCompleted, nil,
                                    UInt32(limits.maxConnections), UInt32(limits.idleTimeoutSeconds),
                                    limits.connectionMemoryBytes)
@@ -61,21 +67,32 @@ public struct HTTPServerError: Error, CustomStringConvertible {
 /// the `stopping` flag.
 final class ServerContext: Sendable {
     let limits: HTTPServerLimits
+    let streamsBody: HTTPServer.BodyStreaming
     let handler: HTTPServer.Handler
     /// Set when the server stops (the one mutable part, atomic).
     let stopping = Atomic<Bool>(false)
 
-    init(limits: HTTPServerLimits, handler: @escaping HTTPServer.Handler) {
+    init(limits: HTTPServerLimits, streamsBody: @escaping HTTPServer.BodyStreaming, handler: @escaping HTTPServer.Handler) {
         self.limits = limits
+        self.streamsBody = streamsBody
         self.handler = handler
     }
 
     /// Runs the handler as a task and waits for it on the calling (libmicrohttpd) thread.
     func respond(to request: HTTPRequest) -> HTTPResponse {
+        start(request).wait()
+    }
+
+    /// Runs the handler as a task; its answer goes to the slot (and a streamed body it has
+    /// not read is dropped from then on).
+    func start(_ request: HTTPRequest) -> ResponseSlot {
         let slot = ResponseSlot()
         let handler = self.handler
-        Task { slot.fill(await handler(request)) }
-        return slot.wait()
+        Task {
+            slot.fill(await handler(request))
+            request.bodyStream?.pipe.abandon()
+        }
+        return slot
     }
 }
 
@@ -101,6 +118,10 @@ final class RequestState {
     var headers: [String: String] = [:]
     var body: [UInt8] = []
     var tooLarge = false
+    /// A streamed body: where its bytes go, how many came, and the handler's answer to come.
+    var pipe: RequestBodyPipe?
+    var streamedBytes = 0
+    var answer: ResponseSlot?
 }
 
 // libmicrohttpd calls these on its connection threads; they are global functions (not
@@ -122,9 +143,38 @@ func accessHandler(_ context: UnsafeMutableRawPointer?, _ connection: OpaquePoin
             state.tooLarge = true
         }
         requestContext.pointee = Unmanaged.passRetained(state).toOpaque()
+        if !state.tooLarge {
+            var request = makeRequest(connection, url: url, method: method, headers: state.headers, body: [])
+            if server.streamsBody(request) {
+                let pipe = RequestBodyPipe(server: server)
+                request.bodyStream = HTTPRequestBody(pipe: pipe)
+                state.pipe = pipe
+                state.answer = server.start(request)
+            }
+        }
         return .YES
     }
     let state = Unmanaged<RequestState>.fromOpaque(pointer).takeUnretainedValue()
+    if let pipe = state.pipe {
+        // A streamed body: each piece goes to the handler as it comes.
+        if uploadDataSize.pointee > 0 {
+            if let uploadData {
+                state.streamedBytes += uploadDataSize.pointee
+                if state.streamedBytes > server.limits.maxBodyBytes {
+                    pipe.finish(.failure(.tooLarge(limit: server.limits.maxBodyBytes)))
+                } else {
+                    pipe.push(uploadData.withMemoryRebound(to: UInt8.self, capacity: uploadDataSize.pointee) { bytes in
+                        Array(UnsafeBufferPointer(start: bytes, count: uploadDataSize.pointee))
+                    })
+                }
+            }
+            uploadDataSize.pointee = 0
+            return .YES
+        }
+        pipe.finish()
+        guard let answer = state.answer else { return .NO }
+        return queue(answer.wait(), on: connection, server: server)
+    }
     if uploadDataSize.pointee > 0 {
         if !state.tooLarge, let uploadData {
             if state.body.count + uploadDataSize.pointee > server.limits.maxBodyBytes {
@@ -144,24 +194,32 @@ func accessHandler(_ context: UnsafeMutableRawPointer?, _ connection: OpaquePoin
         let message = "{\"error\":{\"code\":\"payload_too_large\",\"message\":\"the request body is over \(server.limits.maxBodyBytes) bytes\",\"field\":null}}"
         response = HTTPResponse(status: 413, headers: [("Content-Type", "application/json")], body: Array(message.utf8))
     } else {
-        var query: [(name: String, value: String)] = []
-        var cookies: [String: String] = [:]
-        withUnsafeMutablePointer(to: &query) { query in
-            _ = MHD_get_connection_values(connection, .GET_ARGUMENT_KIND, collectArgument, query)
-        }
-        withUnsafeMutablePointer(to: &cookies) { cookies in
-            _ = MHD_get_connection_values(connection, .COOKIE_KIND, collectCookie, cookies)
-        }
-        var address = [CChar](repeating: 0, count: 64)
-        cp_mhd_client_address(connection, &address, address.count)
-        let request = HTTPRequest(method: method.map { String(cString: $0) } ?? "GET",
-                                  path: url.map { String(cString: $0) } ?? "/",
-                                  query: query, headers: state.headers, cookies: cookies, body: state.body,
-                                  clientAddress: String(decoding: address.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
-        response = server.respond(to: request)
+        response = server.respond(to: makeRequest(connection, url: url, method: method, headers: state.headers, body: state.body))
     }
     return queue(response, on: connection, server: server)
 }
+
+/// The request as the handler sees it: libmicrohttpd's parse of the line, query and cookies.
+private func makeRequest(_ connection: OpaquePointer, url: UnsafePointer<CChar>?, method: UnsafePointer<CChar>?,
+                         headers: [String: String], body: [UInt8]) -> HTTPRequest {
+    var query: [(name: String, value: String)] = []
+    var cookies: [String: String] = [:]
+    withUnsafeMutablePointer(to: &query) { query in
+        _ = MHD_get_connection_values(connection, .GET_ARGUMENT_KIND, collectArgument, query)
+    }
+    withUnsafeMutablePointer(to: &cookies) { cookies in
+        _ = MHD_get_connection_values(connection, .COOKIE_KIND, collectCookie, cookies)
+    }
+    var address = [CChar](repeating: 0, count: 64)
+    cp_mhd_client_address(connection, &address, address.count)
+    return HTTPRequest(method: method.map { String(cString: $0) } ?? "GET",
+                       path: url.map { String(cString: $0) } ?? "/",
+                       query: query, headers: headers, cookies: cookies, body: body,
+                       clientAddress: String(decoding: address.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+}
+
+/// The most a streamed body's producer hands libmicrohttpd per send: a file chunk whole.
+let streamBlockBytes = 1 << 20
 
 private func queue(_ response: HTTPResponse, on connection: OpaquePointer, server: ServerContext) -> MHD_Result {
     let created: OpaquePointer?
@@ -169,7 +227,7 @@ private func queue(_ response: HTTPResponse, on connection: OpaquePointer, serve
         // libmicrohttpd owns one retain of the pipe until its free callback.
         let pipe = BodyPipe(server: server)
         let context = Unmanaged.passRetained(pipe)
-        created = MHD_create_response_from_callback(stream.size ?? cp_mhd_size_unknown(), 256 * 1024, readBody, context.toOpaque(), freeBody)
+        created = MHD_create_response_from_callback(stream.size ?? cp_mhd_size_unknown(), streamBlockBytes, readBody, context.toOpaque(), freeBody)
         if created == nil {
             pipe.close()
             context.release()
@@ -193,6 +251,9 @@ func requestCompleted(_ context: UnsafeMutableRawPointer?, _ connection: OpaqueP
                       _ requestContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
                       _ reason: MHD_RequestTerminationCode) {
     guard let requestContext, let pointer = requestContext.pointee else { return }
+    let state = Unmanaged<RequestState>.fromOpaque(pointer).takeUnretainedValue()
+    // A streamed body the client broke off: the handler reading it hears so (a complete one already ended).
+    state.pipe?.finish(.failure(.incomplete))
     Unmanaged<RequestState>.fromOpaque(pointer).release()
     requestContext.pointee = nil
 }

@@ -179,6 +179,39 @@ import Messages
         }
     }
 
+    /// An upload of unknown size (chunked, as curl sends it) streams to cert-store as it
+    /// arrives; once it passes 20 MB it is refused midway, and nothing changes.
+    @Test func aChunkedUploadOverTheLimitIsRefusedMidwayAndChangesNothing() async throws {
+        try await GatewayAPITests.withGateway { portal in
+            let (admin, _) = try await Self.logIn(portal)
+            let id = try #require(try await Self.records(portal, admin, status: "pending").first?["record_id"] as? Int)
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chunked-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            // A PNG's first bytes (cert-store's early look lets them through), then too many more.
+            let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+            try Data(signature + [UInt8](repeating: 0, count: (20 << 20) + 100_000)).write(to: directory.appendingPathComponent("big.png"))
+            func curl(_ file: String) async throws -> (status: String, body: String) {
+                var arguments = ["-s", "-w", "\n%{http_code}", "-H", "Transfer-Encoding: chunked", "-H", "Content-Type: application/octet-stream",
+                                 "--data-binary", "@" + file, portal.url + "/api/records/\(id)/certificate/upload"]
+                for (name, value) in admin.writeHeaders where name.lowercased() != "content-type" { arguments += ["-H", "\(name): \(value)"] }
+                let text = try await runTool("curl", arguments, in: directory).text
+                let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+                return (String(lines.last ?? ""), lines.dropLast().joined(separator: "\n"))
+            }
+            let refused = try await curl("big.png")
+            #expect(refused.status == "413" && refused.body.contains("payload_too_large") && refused.body.contains("file"), "\(refused)")
+            #expect(try await fetch(portal.url + "/api/records/\(id)/certificate", headers: admin.headers).status == 404)
+            // The same way, a file within the limit goes up whole.
+            let png = try await Self.largePNG(megabytes: 3)
+            try Data(png).write(to: directory.appendingPathComponent("small.png"))
+            let added = try await curl("small.png")
+            #expect(added.status == "200", "\(added)")
+            let file = try await fetch(portal.url + "/api/records/\(id)/certificate/file", headers: admin.headers)
+            #expect([UInt8](file.body) == png, "byte-exact")
+        }
+    }
+
     @Test func bookersDownloadOnlySharedCertificates() async throws {
         try await GatewayAPITests.withGateway { portal in
             let (admin, booker) = try await Self.logIn(portal)
