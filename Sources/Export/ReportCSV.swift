@@ -22,12 +22,18 @@ enum ReportCSV {
         CSVWriter.appendRecord(cells.map(neutralised), to: &buffer)
     }
 
+    /// The row's line of the records report: the table's data columns as a person reads
+    /// them (`reportText`), neutralised, written straight into the buffer.
+    static func appendRecord(_ row: Certportal_Stats_V1_RecordRow, to buffer: inout [UInt8]) {
+        for (index, column) in RecordColumn.dataColumns.enumerated() {
+            if index > 0 { buffer.append(UInt8(ascii: ",")) }
+            CSVWriter.appendField(neutralised(column.reportText(of: row)), to: &buffer)
+        }
+        buffer.append(contentsOf: [UInt8(ascii: "\r"), UInt8(ascii: "\n")])
+    }
+
     /// The records report's heading: the table's data columns' titles, in order.
     static var recordsHeader: [String] { RecordColumn.dataColumns.map(\.title) }
-
-    static func recordCells(_ row: Certportal_Stats_V1_RecordRow) -> [String] {
-        RecordColumn.dataColumns.map { $0.reportText(of: row) }
-    }
 
     /// The training matrix: contact, organisation, then one column per course; each cell the
     /// contact's best status on that course and its expiry, "Certified (2027-03-31)".
