@@ -37,12 +37,12 @@ wait_read_model "$data"
 
 # 1. The records report. The request: CSVRequest{sort: ""} (field 2, empty) — the default order.
 csv_json=$("$bin/certportal" load --port "$export_port" --method /certportal.export.v1.Exports/RecordsCSV \
-  --shape server-streaming --request-hex 1200 --metadata cp-principal=admin --concurrency 1 \
+  --shape server-streaming --request-hex 1200 --metadata cp-principal=admin --uncompressed --concurrency 1 \
   --duration "$seconds" --warmup 1 --timeout-ms 600000 --json)
 # Where the report's time goes: stats-service's ListRecords, one page of 1,000 at a time
 # (ListRecordsRequest{page_size: 1000}: the first page, over and over).
 page_json=$("$bin/certportal" load --port "$stats_port" --method /certportal.stats.v1.Stats/ListRecords \
-  --request-hex 18e807 --metadata cp-principal=admin --concurrency 1 --duration "$seconds" --timeout-ms 600000 --json)
+  --request-hex 18e807 --metadata cp-principal=admin --uncompressed --concurrency 1 --duration "$seconds" --timeout-ms 600000 --json)
 columns="booking_id, contact_name, organisation_name, booker_name, course_name, schedule_id, start, completion, expiry,
   certificate_updated, cert_type, outstanding, shared, result"
 sqlite_seconds=$(python3 - "$data/stats.sqlite" "$columns" <<'PY'
@@ -63,16 +63,16 @@ ids=$(sqlite3 "$data/stats.sqlite" "SELECT id FROM records WHERE result <> 'fail
 ids_hex=$(packed_varints 1 $ids)   # IssueBatchRequest.record_ids and ZIPRequest.record_ids: field 1, packed
 count=$(echo $ids | wc -w)
 "$bin/certportal" load --port "$certs_port" --method /certportal.certificates.v1.Certificates/IssueBatch \
-  --shape server-streaming --request-hex "$ids_hex" --metadata cp-principal=admin --concurrency 1 \
+  --shape server-streaming --request-hex "$ids_hex" --metadata cp-principal=admin --uncompressed --concurrency 1 \
   --duration 0.1 --timeout-ms 600000 --json >/dev/null
 zip_json=$("$bin/certportal" load --port "$export_port" --method /certportal.export.v1.Exports/CertificatesZIP \
-  --shape server-streaming --request-hex "$ids_hex" --metadata cp-principal=admin --concurrency 1 \
+  --shape server-streaming --request-hex "$ids_hex" --metadata cp-principal=admin --uncompressed --concurrency 1 \
   --duration "$seconds" --warmup 1 --timeout-ms 600000 --json)
 
 # 3. Many ZIPs at once: one call per worker (each starts before --duration ends and runs to
 # its end), export-service's memory watched from the first call to the last one's end.
 many_json=$("$bin/certportal" load --port "$export_port" --method /certportal.export.v1.Exports/CertificatesZIP \
-  --shape server-streaming --request-hex "$ids_hex" --metadata cp-principal=admin --concurrency "$concurrent" \
+  --shape server-streaming --request-hex "$ids_hex" --metadata cp-principal=admin --uncompressed --concurrency "$concurrent" \
   --duration 0.1 --timeout-ms 1200000 --watch-pid "$export_pid" --json)
 
 # Where a ZIP's time goes: cert-store's Download of one certificate alone, one at a time.
@@ -84,7 +84,7 @@ while True:
     if not n: break
 print((b'\\x08' + out).hex())" $(echo $ids | cut -d' ' -f1))
 download_json=$("$bin/certportal" load --port "$certs_port" --method /certportal.certificates.v1.Certificates/Download \
-  --shape server-streaming --request-hex "$first_hex" --metadata cp-principal=admin --concurrency 1 \
+  --shape server-streaming --request-hex "$first_hex" --metadata cp-principal=admin --uncompressed --concurrency 1 \
   --duration "$seconds" --timeout-ms 600000 --json)
 
 # The same files on disk: the current version of each record zipped, from cert-store's database.

@@ -22,6 +22,7 @@ public enum LoadCommand {
       --metadata k=v         extra call metadata (repeatable as k=v,k2=v2)
       --mesh-token T         the deployment's mesh token (or CERTPORTAL_MESH_TOKEN)
       --watch-pid PID        report that process's peak memory (RSS) during the run (Linux)
+      --uncompressed         ask for responses uncompressed (as the portal's services do)
       --json                 print the report as JSON
     certportal load raw-echo-server --port N
     certportal load raw-echo --port N [--payload N] [--duration S]
@@ -30,7 +31,7 @@ public enum LoadCommand {
     static let known: Set<String> = [
         "--host", "--port", "--method", "--shape", "--request-hex", "--request-file", "--test-payload",
         "--messages", "--connections", "--concurrency", "--rate", "--duration", "--warmup", "--timeout-ms",
-        "--metadata", "--mesh-token", "--json", "--payload", "--watch-pid",
+        "--metadata", "--mesh-token", "--json", "--payload", "--watch-pid", "--uncompressed",
     ]
 
     /// Runs the command; returns the process exit status.
@@ -63,6 +64,7 @@ public enum LoadCommand {
             configuration.connections = try positive(arguments, "--connections") ?? 1
             configuration.meshToken = arguments.string("--mesh-token") ?? ProcessInfo.processInfo.environment["CERTPORTAL_MESH_TOKEN"]
             configuration.defaultTimeout = nil
+            configuration.acceptCompressedResponses = !arguments.flag("--uncompressed")
             let client = RPCClient(configuration: configuration)
             defer { client.close() }
             let report = try await LoadRun(client: client, plan: plan).run()
