@@ -9,13 +9,13 @@ internal import RecordValues
 enum ReportCSV {
     static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
 
-    /// Characters that make a spreadsheet treat a cell as a formula (OWASP's list).
-    static let formulaStarts: Set<Character> = ["=", "+", "-", "@", "\t", "\r"]
-
-    /// The cell with a leading `'` when it starts like a formula, else as it is.
+    /// The cell with a leading `'` when it starts like a formula (OWASP's list: `=`, `+`, `-`,
+    /// `@`, tab, CR), else as it is. Each is ASCII, so the first UTF-8 byte tells.
     static func neutralised(_ cell: String) -> String {
-        guard let first = cell.unicodeScalars.first, formulaStarts.contains(Character(first)) else { return cell }
-        return "'" + cell
+        switch cell.utf8.first {
+        case UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), UInt8(ascii: "\t"), UInt8(ascii: "\r"): "'" + cell
+        default: cell
+        }
     }
 
     static func appendRow(_ cells: [String], to buffer: inout [UInt8]) {
