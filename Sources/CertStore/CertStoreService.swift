@@ -123,6 +123,7 @@ public struct CertStoreService: RPCService {
             try await send(bytes, fileName: version.fileName, mediaType: version.mediaType, version: number, to: writer)
             try await store.recordDownload(request.recordId, version: number, actor: actor(context))
         }
+        registerBundle(into: &router)
         router.unary(Service.share) { request, context in
             try requireAdmin(context)
             _ = try await record(request.recordId, context)
