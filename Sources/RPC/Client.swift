@@ -320,6 +320,8 @@ final class ClientConnection: ConnectionDelegate {
         var nextCallID: UInt64 = 1
         var goAwayAfter: UInt64?
         var closed = false
+        /// Why this side broke the connection off (a frame it could not take), for the calls' errors.
+        var failure: String?
         var pings: [UInt64: (ContinuousClock.Instant, CheckedContinuation<Duration, any Error>)] = [:]
         var nextPing: UInt64 = 1
     }
@@ -425,16 +427,19 @@ final class ClientConnection: ConnectionDelegate {
         state.withLock { $0.calls[id] }
     }
 
-    func connection(_ connection: Connection, failed reason: String) {}
+    func connection(_ connection: Connection, failed reason: String) {
+        state.withLock { $0.failure = reason }
+    }
 
     func connectionClosed(_ connection: Connection) {
-        let (calls, pings) = state.withLock { state -> ([ClientCall], [CheckedContinuation<Duration, any Error>]) in
+        let (calls, pings, failure) = state.withLock { state -> ([ClientCall], [CheckedContinuation<Duration, any Error>], String?) in
             state.closed = true
             defer { state.pings = [:] }
-            return (Array(state.calls.values), state.pings.values.map(\.1))
+            return (Array(state.calls.values), state.pings.values.map(\.1), state.failure)
         }
         channel.retire(self)
-        for call in calls { call.end(RPCError(.unavailable, "the connection to the server was lost")) }
+        let lost = failure.map { "the connection to the server was broken off: \($0)" } ?? "the connection to the server was lost"
+        for call in calls { call.end(RPCError(.unavailable, lost)) }
         for ping in pings { ping.resume(throwing: RPCError(.unavailable, "the connection closed")) }
     }
 }

@@ -245,6 +245,19 @@ import Glibc
         }
     }
 
+    @Test func aResponseOverTheClientsFrameLimitFailsSayingSo() async throws {
+        try await withServer { _, port in
+            var configuration = RPCClientConfiguration(port: port)
+            configuration.limits.maxFrameBytes = 64 * 1024
+            let client = RPCClient(configuration: configuration)
+            var request = SimpleRequest()
+            request.responseSize = 100_000
+            await expectRPCError(.unavailable, "exceeds the limit of 65536") {
+                try await client.unary(TestServiceMethods.unaryCall, request)
+            }
+        }
+    }
+
     @Test func gracefulShutdownFinishesOpenCallsAndRefusesNewOnes() async throws {
         let probe = ProbeService()
         var configuration = RPCServerConfiguration()
