@@ -252,9 +252,8 @@ import Glibc
             let client = RPCClient(configuration: configuration)
             var request = SimpleRequest()
             request.responseSize = 100_000
-            await expectRPCError(.unavailable, "exceeds the limit of 65536") {
-                try await client.unary(TestServiceMethods.unaryCall, request)
-            }
+            let error = await expectRPCError(.unavailable) { try await client.unary(TestServiceMethods.unaryCall, request) }
+            #expect(error?.message.contains("exceeds the limit of 65536") == true, "\(String(describing: error))")
         }
     }
 

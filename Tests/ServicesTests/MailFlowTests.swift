@@ -182,8 +182,10 @@ import Messages
             try await portal.startExport()
             let id = try #require(certified.first?.recordId)
             await expectRPCError(.permissionDenied) { try await Self.send(portal, [id], as: "booker:BKR-1") }
-            await expectRPCError(.invalidArgument, "to:") { try await Self.send(portal, [id], to: "everyone") }
-            await expectRPCError(.invalidArgument, "record_ids:") { try await Self.send(portal, []) }
+            let badTo = await expectRPCError(.invalidArgument) { try await Self.send(portal, [id], to: "everyone") }
+            #expect(badTo?.message == "to: \"everyone\" is not one of booker, delegate, both")
+            let none = await expectRPCError(.invalidArgument) { try await Self.send(portal, []) }
+            #expect(none?.message.hasPrefix("record_ids:") == true)
             #expect(try await Self.outbox(portal).messages.isEmpty)
             // No SMTP server configured: accepted, and it says why it waits.
             let waiting = try await Self.send(portal, [id])
@@ -345,14 +347,16 @@ import Messages
 
             var bad = put
             bad.template?.body = "Hello {recipient}"
-            await expectRPCError(.invalidArgument, "template.body: unknown placeholder {recipient}") {
+            let unknown = await expectRPCError(.invalidArgument) {
                 try await client.unary(Mail.putEmailTemplate, bad, options: Portal.options("admin"))
             }
+            #expect(unknown?.message.hasPrefix("template.body: unknown placeholder {recipient}; known: {recipient_name}") == true)
             bad.template?.body = "fine"
             bad.template?.subject = "two\nlines"
-            await expectRPCError(.invalidArgument, "template.subject:") {
+            let twoLines = await expectRPCError(.invalidArgument) {
                 try await client.unary(Mail.putEmailTemplate, bad, options: Portal.options("admin"))
             }
+            #expect(twoLines?.message.hasPrefix("template.subject:") == true)
             await expectRPCError(.permissionDenied) {
                 try await client.unary(Mail.putEmailTemplate, put, options: Portal.options("booker:BKR-1"))
             }
