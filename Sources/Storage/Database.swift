@@ -41,6 +41,9 @@ public final class Database {
         /// Bytes of the file read through a memory map instead of `read` calls (0: none).
         /// Address space only; the pages are the operating system's file cache.
         public var mmapSize: Int = 0
+        /// Bytes per page of a database this connection creates (nil: SQLite's 4,096). An
+        /// existing file keeps its own: in WAL mode the page size never changes.
+        public var pageSize: Int?
 
         public init(
             access: Access = .readWriteCreate,
@@ -90,6 +93,8 @@ public final class Database {
 
         try check(sqlite3_busy_timeout(handle, Self.milliseconds(options.busyTimeout)), connection: handle)
         if options.access == .readWriteCreate {
+            // Before the journal mode, which writes the first page of a new file.
+            if let pageSize = options.pageSize { try execute("PRAGMA page_size = \(pageSize)") }
             // The journal mode is stored in the file; a read-only connection inherits it.
             try execute("PRAGMA journal_mode = \(options.journalMode.rawValue)")
         }

@@ -32,6 +32,23 @@ struct DatabaseTests {
         #expect(error?.code.primary == .readOnly)
     }
 
+    @Test func pageSizeAppliesToANewFileOnly() throws {
+        let scratch = try Scratch()
+        var options = Database.Options()
+        options.pageSize = 1 << 16
+        let created = try Database(path: scratch.path("new.sqlite"), options: options)
+        try created.execute("CREATE TABLE t(v)")
+        #expect(try created.scalar("PRAGMA page_size") == .integer(65536))
+        #expect(try created.scalar("PRAGMA journal_mode") == .text("wal"))
+
+        let existing = try Database(path: scratch.path("old.sqlite"))
+        try existing.execute("CREATE TABLE t(v)")
+        let reopened = try Database(path: scratch.path("old.sqlite"), options: options)
+        try reopened.run("INSERT INTO t(v) VALUES (1)")
+        #expect(try reopened.scalar("PRAGMA page_size") == .integer(4096))
+        #expect(try reopened.scalar("SELECT count(*) FROM t") == .integer(1))
+    }
+
     @Test func walIsTheDefaultJournalMode() throws {
         let scratch = try Scratch()
         let db = try Database(path: scratch.path())
