@@ -117,10 +117,10 @@ public struct CertStoreService: RPCService {
                   principal == .admin || version.number == certificate.current?.number else {
                 throw RPCError(.notFound, "version: the certificate has no such version")
             }
-            guard let bytes = try await store.file(request.recordId, version: number) else {
+            guard let pieces = try await store.file(request.recordId, version: number, pieceBytes: Self.chunkSize) else {
                 throw RPCError(.notFound, "version: the certificate has no such version")
             }
-            try await send(bytes, fileName: version.fileName, mediaType: version.mediaType, version: number, to: writer)
+            try await send(pieces, fileName: version.fileName, mediaType: version.mediaType, version: number, to: writer)
             try await store.recordDownload(request.recordId, version: number, actor: actor(context))
         }
         router.unary(Service.share) { request, context in
@@ -303,23 +303,30 @@ public struct CertStoreService: RPCService {
 
     // MARK: Files out
 
+    /// A file in one array: its header, then chunks of `chunkSize`.
     func send(_ bytes: [UInt8], fileName: String, mediaType: String, version: Int,
+              to writer: MessageWriter<Certportal_Certificates_V1_FileChunk>) async throws {
+        let pieces = stride(from: 0, to: bytes.count, by: Self.chunkSize).map { offset in
+            Array(bytes[offset..<min(bytes.count, offset + Self.chunkSize)])
+        }
+        try await send(pieces, fileName: fileName, mediaType: mediaType, version: version, to: writer)
+    }
+
+    /// A file already in pieces of at most `chunkSize`: one chunk each.
+    func send(_ pieces: [[UInt8]], fileName: String, mediaType: String, version: Int,
               to writer: MessageWriter<Certportal_Certificates_V1_FileChunk>) async throws {
         var header = Certportal_Certificates_V1_FileHeader()
         header.fileName = fileName
         header.mediaType = mediaType
-        header.size = UInt64(bytes.count)
+        header.size = UInt64(pieces.reduce(0) { $0 + $1.count })
         header.version = UInt32(version)
         var first = Certportal_Certificates_V1_FileChunk()
         first.part = .header(header)
         try await writer.write(first)
-        var offset = 0
-        while offset < bytes.count {
-            let end = min(bytes.count, offset + Self.chunkSize)
+        for piece in pieces {
             var chunk = Certportal_Certificates_V1_FileChunk()
-            chunk.part = .data(Array(bytes[offset..<end]))
+            chunk.part = .data(piece)
             try await writer.write(chunk)
-            offset = end
         }
     }
 

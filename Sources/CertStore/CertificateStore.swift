@@ -181,9 +181,13 @@ public final class CertificateStore: Sendable {
     }
 
     /// A version's file; nil when the record or version does not exist.
-    func file(_ recordID: UInt64, version: Int) async throws -> [UInt8]? {
+    /// A version's file in pieces of at most `pieceBytes`, read straight out of the
+    /// database (nil: no such version).
+    func file(_ recordID: UInt64, version: Int, pieceBytes: Int) async throws -> [[UInt8]]? {
         try await pool.read { db in
-            try db.scalar("SELECT bytes FROM files WHERE record_id = ? AND version = ?", [Int64(clamping: recordID), version])?.blob
+            guard let rowID = try db.scalar("SELECT rowid FROM files WHERE record_id = ? AND version = ?",
+                                            [Int64(clamping: recordID), version])?.int64 else { return nil }
+            return try db.blobPieces(table: "files", column: "bytes", rowID: rowID, pieceBytes: pieceBytes)
         }
     }
 

@@ -167,6 +167,33 @@ public final class Database {
         }
     }
 
+    /// The blob in row `rowID` read straight out of the file, in pieces of at most
+    /// `pieceBytes` (a file to stream in chunks: one copy, where a column read copies it
+    /// whole twice). Throws when there is no such row; inside a transaction, the pieces come
+    /// from one view of the database.
+    public func blobPieces(table: String, column: String, rowID: Int64, pieceBytes: Int) throws -> [[UInt8]] {
+        precondition(pieceBytes > 0)
+        var blob: OpaquePointer?
+        let code = sqlite3_blob_open(handle, "main", table, column, rowID, 0, &blob)
+        defer { sqlite3_blob_close(blob) }
+        try check(code, connection: handle)
+        let total = Int(sqlite3_blob_bytes(blob))
+        var pieces: [[UInt8]] = []
+        pieces.reserveCapacity((total + pieceBytes - 1) / pieceBytes)
+        var offset = 0
+        while offset < total {
+            let count = min(pieceBytes, total - offset)
+            var status = SQLITE_OK
+            pieces.append([UInt8](unsafeUninitializedCapacity: count) { out, initialized in
+                status = sqlite3_blob_read(blob, out.baseAddress, Int32(count), Int32(offset))
+                initialized = status == SQLITE_OK ? count : 0
+            })
+            try check(status, connection: handle)
+            offset += count
+        }
+        return pieces
+    }
+
     // MARK: Statements
 
     /// Prepares a statement that the caller owns; for SQL that runs once.

@@ -49,6 +49,22 @@ struct DatabaseTests {
         #expect(try reopened.scalar("SELECT count(*) FROM t") == .integer(1))
     }
 
+    @Test func blobPiecesReadABlobInOrderAndRefuseAMissingRow() throws {
+        let scratch = try Scratch()
+        let db = try Database(path: scratch.path())
+        try db.execute("CREATE TABLE files(name TEXT, bytes BLOB)")
+        let bytes = (0..<10_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let rowID = try db.run("INSERT INTO files(name, bytes) VALUES ('a', ?)", [bytes]).lastInsertRowID
+        let pieces = try db.blobPieces(table: "files", column: "bytes", rowID: rowID, pieceBytes: 4096)
+        #expect(pieces.map(\.count) == [4096, 4096, 1808])
+        #expect(Array(pieces.joined()) == bytes)
+        try db.run("INSERT INTO files(name, bytes) VALUES ('empty', ?)", [[UInt8]()])
+        #expect(try db.blobPieces(table: "files", column: "bytes", rowID: rowID + 1, pieceBytes: 4096).isEmpty)
+        #expect(throws: StorageError.self) {
+            try db.blobPieces(table: "files", column: "bytes", rowID: rowID + 2, pieceBytes: 4096)
+        }
+    }
+
     @Test func walIsTheDefaultJournalMode() throws {
         let scratch = try Scratch()
         let db = try Database(path: scratch.path())
