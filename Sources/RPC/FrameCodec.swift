@@ -75,6 +75,7 @@ public struct FrameDecoder: Sendable {
                 throw .badCompression(error.description)
             }
         } else {
+            if let frame = Self.messageFrame(buffer, bodyStart..<bodyStart + length) { return frame }
             body = buffer[bodyStart..<bodyStart + length]
         }
         do {
@@ -85,9 +86,61 @@ public struct FrameDecoder: Sendable {
     }
 }
 
+// Message frames carry every byte of every call, so both directions take a short way for
+// them: the Frame's two fields written and read here (the same bytes protobuf-c writes), the
+// payload copied once, where the generic path copies it twice. Anything else, or anything
+// unusual in a message frame, goes through protobuf-c.
+extension FrameDecoder {
+    /// A frame that is exactly `call_id` (field 1, varint) and `message` (field 3, bytes),
+    /// decoded with one copy of the payload; nil for anything else.
+    static func messageFrame(_ buffer: [UInt8], _ range: Range<Int>) -> Frame? {
+        buffer.withUnsafeBufferPointer { bytes -> Frame? in
+            var at = range.lowerBound
+            var callID: UInt64 = 0
+            var payload: Range<Int>?
+            while at < range.upperBound {
+                guard let tag = varint(bytes, &at, end: range.upperBound) else { return nil }
+                switch tag {
+                case 0x08:
+                    guard let value = varint(bytes, &at, end: range.upperBound) else { return nil }
+                    callID = value
+                case 0x1A:
+                    guard payload == nil, let length = varint(bytes, &at, end: range.upperBound),
+                          length <= UInt64(range.upperBound - at) else { return nil }
+                    payload = at..<at + Int(length)
+                    at += Int(length)
+                default:
+                    return nil
+                }
+            }
+            guard let payload else { return nil }
+            return Frame(callId: callID, kind: .message(Array(bytes[payload])))
+        }
+    }
+
+    /// A base-128 varint of at most 64 bits at `at`, which moves past it; nil when it is
+    /// cut off or longer.
+    private static func varint(_ bytes: UnsafeBufferPointer<UInt8>, _ at: inout Int, end: Int) -> UInt64? {
+        var value: UInt64 = 0
+        for shift in stride(from: 0, to: 64, by: 7) {
+            guard at < end else { return nil }
+            let byte = bytes[at]
+            at += 1
+            if shift == 63 && byte > 1 { return nil }
+            value |= UInt64(byte & 0x7F) << UInt64(shift)
+            if byte < 0x80 { return value }
+        }
+        return nil
+    }
+}
+
 /// Writes frames: header, then the (optionally compressed) body.
 public enum FrameEncoder {
     public static func append(_ frame: Frame, compress: Bool = false, to output: inout [UInt8]) {
+        if !compress, case .message(let payload)? = frame.kind {
+            appendMessage(callID: frame.callId, payload, to: &output)
+            return
+        }
         let headerAt = output.count
         output.append(contentsOf: [0, 0, 0, 0, 0])
         frame.serialize(into: &output)
@@ -107,6 +160,36 @@ public enum FrameEncoder {
         output[headerAt + 2] = UInt8(truncatingIfNeeded: length >> 16)
         output[headerAt + 3] = UInt8(truncatingIfNeeded: length >> 8)
         output[headerAt + 4] = UInt8(truncatingIfNeeded: length)
+    }
+
+    /// An uncompressed message frame: `call_id` (when not 0) and `message`, in field order
+    /// as protobuf-c packs them, the payload copied once into space reserved for all of it.
+    static func appendMessage(callID: UInt64, _ payload: [UInt8], to output: inout [UInt8]) {
+        var fields: [UInt8] = []
+        if callID != 0 {
+            fields.append(0x08)
+            appendVarint(callID, to: &fields)
+        }
+        fields.append(0x1A)
+        appendVarint(UInt64(payload.count), to: &fields)
+        let length = fields.count + payload.count
+        output.reserveCapacity(output.count + FrameFormat.headerSize + length)
+        output.append(0)
+        output.append(UInt8(truncatingIfNeeded: length >> 24))
+        output.append(UInt8(truncatingIfNeeded: length >> 16))
+        output.append(UInt8(truncatingIfNeeded: length >> 8))
+        output.append(UInt8(truncatingIfNeeded: length))
+        output.append(contentsOf: fields)
+        output.append(contentsOf: payload)
+    }
+
+    private static func appendVarint(_ value: UInt64, to output: inout [UInt8]) {
+        var value = value
+        while value >= 0x80 {
+            output.append(UInt8(truncatingIfNeeded: value) | 0x80)
+            value >>= 7
+        }
+        output.append(UInt8(value))
     }
 
     public static func encode(_ frame: Frame, compress: Bool = false) -> [UInt8] {

@@ -35,6 +35,54 @@ import Messages
         #expect(Array(bytes[5...]) == body)
     }
 
+    /// Header and body exactly as the generic (protobuf-c) path writes them.
+    func generic(_ frame: Frame) -> [UInt8] {
+        let body = frame.serializedBytes()
+        let length = body.count
+        return [0, UInt8(length >> 24 & 0xFF), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)] + body
+    }
+
+    @Test(arguments: [0, 1, 127, 128, 300, 16_383, 16_384, 1 << 20])
+    func messageFramesAreTheBytesProtobufCWritesAndReadBack(size: Int) throws {
+        let payload = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        for callID: UInt64 in [0, 1, 127, 128, 300, 1 << 35, .max] {
+            let frame = Frame(callId: callID, kind: .message(payload))
+            let bytes = FrameEncoder.encode(frame)
+            #expect(bytes == generic(frame))
+            var decoder = FrameDecoder(maxBodyBytes: 2 << 20)
+            decoder.append(bytes)
+            #expect(try decoder.next() == frame)
+            #expect(FrameDecoder.messageFrame(Array(bytes[5...]), 0..<bytes.count - 5) == frame)
+        }
+    }
+
+    @Test func unusualMessageFramesTakeTheGenericWay() throws {
+        // Fields in reverse order, a repeated call id (the last counts), an empty payload:
+        // still message frames, as protobuf-c reads them.
+        let reversed: [UInt8] = [0x1A, 2, 0xAA, 0xBB, 0x08, 5]
+        let repeated: [UInt8] = [0x08, 1, 0x08, 9, 0x1A, 0]
+        for (body, expected) in [(reversed, Frame(callId: 5, kind: .message([0xAA, 0xBB]))), (repeated, Frame(callId: 9, kind: .message([])))] {
+            #expect(FrameDecoder.messageFrame(body, 0..<body.count) == expected)
+            #expect(try Frame(serializedBytes: body) == expected)
+        }
+        // Another kind, a second payload, a payload longer than the body, a cut-off varint:
+        // not for the short way; the generic decoder has the last word.
+        let ping = pingFrame(4).serializedBytes()
+        let twoPayloads: [UInt8] = [0x08, 1, 0x1A, 1, 0xAA, 0x1A, 1, 0xBB]
+        let tooLong: [UInt8] = [0x08, 1, 0x1A, 9, 0xAA]
+        let cutOff: [UInt8] = [0x08, 0x80]
+        for body in [ping, twoPayloads, tooLong, cutOff] {
+            #expect(FrameDecoder.messageFrame(body, 0..<body.count) == nil)
+        }
+        var decoder = FrameDecoder()
+        for body in [ping, twoPayloads] {
+            decoder.append([0, 0, 0, 0, UInt8(body.count)] + body)
+            #expect(try decoder.next() == Frame(serializedBytes: body))
+        }
+        decoder.append([0, 0, 0, 0, UInt8(tooLong.count)] + tooLong)
+        #expect(throws: FrameError.self) { try decoder.next() }
+    }
+
     @Test func rejectsUnknownFlagBits() {
         var decoder = FrameDecoder()
         decoder.append([0x02, 0, 0, 0, 0])
