@@ -237,9 +237,8 @@ final class Connection: Sendable {
             threadExited()
         }
         var decoder = FrameDecoder(maxBodyBytes: limits.maxFrameBytes)
-        let bufferSize = 64 * 1024
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 16)
-        defer { buffer.deallocate() }
+        // Reads go straight into the decoder's buffer, at least this much at a time.
+        let readBytes = 64 * 1024
         let stallMilliseconds = Int32(clamping: limits.readTimeout.components.seconds * 1000
             + limits.readTimeout.components.attoseconds / 1_000_000_000_000_000)
         do {
@@ -250,13 +249,12 @@ final class Connection: Sendable {
                     delegate.connection(self, failed: "read timeout: the peer sent part of a frame and then nothing for \(limits.readTimeout)")
                     return
                 }
-                switch try Syscall.read(fd, into: buffer) {
+                switch try decoder.read(room: readBytes, { space throws(SystemCallError) in try Syscall.read(fd, into: space) }) {
                 case .wouldBlock:
                     continue
                 case .endOfFile:
                     return
-                case .processed(let count):
-                    decoder.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+                case .processed:
                     while let frame = try decoder.next() {
                         guard delegate.connection(self, received: frame) else { return }
                     }

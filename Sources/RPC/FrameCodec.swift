@@ -33,31 +33,80 @@ public enum FrameFormat {
 /// flags and length before it buffers a body, so a hostile length never allocates.
 public struct FrameDecoder: Sendable {
     public let maxBodyBytes: Int
+    /// Unread bytes are `start..<end`; the rest is room for more (a socket reads into it).
     private var buffer: [UInt8] = []
     private var start = 0
+    private var end = 0
 
     public init(maxBodyBytes: Int = FrameFormat.defaultMaxBodyBytes) {
         self.maxBodyBytes = maxBodyBytes
     }
 
     /// True while some bytes of an incomplete frame are buffered.
-    public var hasPartialFrame: Bool { start < buffer.count }
+    public var hasPartialFrame: Bool { start < end }
 
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
-        if start > 0 && start >= buffer.count / 2 {
-            buffer.removeSubrange(0..<start)
-            start = 0
+        makeRoom(bytes.count)
+        buffer.withUnsafeMutableBytes { raw in
+            UnsafeMutableRawBufferPointer(rebasing: raw[end..<end + bytes.count]).copyMemory(from: bytes)
         }
-        buffer.append(contentsOf: bytes)
+        end += bytes.count
     }
 
     public mutating func append(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { append($0) }
     }
 
+    /// Lets `read` (a socket read) write straight into the room after the unread bytes: no
+    /// copy on the way in. It gets `room` bytes, or all the rest of a larger frame whose
+    /// header is in, so that a large frame ends where a read ends and its bytes are never
+    /// moved to make room for the next.
+    mutating func read(room: Int, _ read: (UnsafeMutableRawBufferPointer) throws(SystemCallError) -> IOResult) throws(SystemCallError) -> IOResult {
+        var count = room
+        let unread = end - start
+        if unread >= FrameFormat.headerSize {
+            let length = Int(buffer[start + 1]) << 24 | Int(buffer[start + 2]) << 16
+                | Int(buffer[start + 3]) << 8 | Int(buffer[start + 4])
+            let missing = FrameFormat.headerSize + length - unread
+            if length <= maxBodyBytes && missing > room { count = missing }
+        }
+        makeRoom(count)
+        let outcome = buffer.withUnsafeMutableBytes { raw in
+            Result { () throws(SystemCallError) in try read(UnsafeMutableRawBufferPointer(rebasing: raw[end..<end + count])) }
+        }
+        let result = try outcome.get()
+        if case .processed(let count) = result { end += count }
+        return result
+    }
+
+    /// At least `room` bytes free after the unread ones: the unread bytes move to the front
+    /// when that is enough, else the buffer doubles (its size stays for the next frames).
+    private mutating func makeRoom(_ room: Int) {
+        if start == end {
+            start = 0
+            end = 0
+        }
+        guard buffer.count - end < room else { return }
+        if start > 0 && buffer.count - (end - start) >= room {
+            buffer.withUnsafeMutableBytes { raw in
+                raw.baseAddress!.copyMemory(from: raw.baseAddress! + start, byteCount: end - start)
+            }
+        } else {
+            var grown = [UInt8](repeating: 0, count: max(buffer.count * 2, end - start + room))
+            grown.withUnsafeMutableBytes { raw in
+                buffer.withUnsafeBytes { old in
+                    UnsafeMutableRawBufferPointer(rebasing: raw[0..<end - start]).copyMemory(from: UnsafeRawBufferPointer(rebasing: old[start..<end]))
+                }
+            }
+            buffer = grown
+        }
+        end -= start
+        start = 0
+    }
+
     /// The next complete frame, or nil when more bytes are needed.
     public mutating func next() throws(FrameError) -> Frame? {
-        let available = buffer.count - start
+        let available = end - start
         guard available >= FrameFormat.headerSize else { return nil }
         let flags = buffer[start]
         guard flags & ~FrameFormat.compressedFlag == 0 else { throw .unknownFlags(flags) }

@@ -27,6 +27,35 @@ import Messages
         #expect(!decoder.hasPartialFrame)
     }
 
+    @Test(arguments: [1, 1000, 4096, 65_536, 300_000])
+    func decodesFramesReadStraightIntoItsBuffer(pieceBytes: Int) throws {
+        var frames: [Frame] = []
+        for (index, size) in [0, 5, 1 << 20, 70_000, 3, 200_000, 1 << 20].enumerated() {
+            frames.append(Frame(callId: UInt64(index + 1), kind: .message((0..<size).map { UInt8(truncatingIfNeeded: $0 &+ index) })))
+            frames.append(pingFrame(UInt64(index)))
+        }
+        var stream: [UInt8] = []
+        for frame in frames { FrameEncoder.append(frame, to: &stream) }
+        var decoder = FrameDecoder(maxBodyBytes: 2 << 20)
+        var decoded: [Frame] = []
+        var offset = 0
+        while offset < stream.count {
+            // A socket that has at most `pieceBytes` ready, read into the decoder's room.
+            let result = try decoder.read(room: 4096) { room throws(SystemCallError) -> IOResult in
+                let count = min(room.count, pieceBytes, stream.count - offset)
+                stream.withUnsafeBytes { source in
+                    room.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[offset..<offset + count]))
+                }
+                return .processed(count)
+            }
+            guard case .processed(let count) = result else { Issue.record("read gave \(result)"); return }
+            offset += count
+            while let frame = try decoder.next() { decoded.append(frame) }
+        }
+        #expect(decoded == frames)
+        #expect(!decoder.hasPartialFrame)
+    }
+
     @Test func headerLayoutIsFlagsThenBigEndianLength() {
         let bytes = FrameEncoder.encode(pingFrame(1))
         let body = pingFrame(1).serializedBytes()
