@@ -181,13 +181,20 @@ public final class CertificateStore: Sendable {
     }
 
     /// A version's file; nil when the record or version does not exist.
-    /// A version's file in pieces of at most `pieceBytes`, read straight out of the
-    /// database (nil: no such version).
-    func file(_ recordID: UInt64, version: Int, pieceBytes: Int) async throws -> [[UInt8]]? {
+    /// Where a version's file is and its size (nil: no such version). Files are never
+    /// changed once written, so its pieces may be read one at a time, each in a read of
+    /// its own (`filePiece`), while the first ones are already on their way.
+    func fileLocation(_ recordID: UInt64, version: Int) async throws -> (rowID: Int64, size: Int)? {
         try await pool.read { db in
-            guard let rowID = try db.scalar("SELECT rowid FROM files WHERE record_id = ? AND version = ?",
-                                            [Int64(clamping: recordID), version])?.int64 else { return nil }
-            return try db.blobPieces(table: "files", column: "bytes", rowID: rowID, pieceBytes: pieceBytes)
+            try db.fetch("SELECT rowid, length(bytes) FROM files WHERE record_id = ? AND version = ?",
+                         [Int64(clamping: recordID), version]) { row in (row.int64(at: 0) ?? 0, row.int(at: 1) ?? 0) }.first
+        }
+    }
+
+    /// Up to `maxBytes` of the file at `rowID` (from `fileLocation`), from `offset` on.
+    func filePiece(_ rowID: Int64, offset: Int, maxBytes: Int) async throws -> [UInt8] {
+        try await pool.read { db in
+            try db.blobPiece(table: "files", column: "bytes", rowID: rowID, offset: offset, maxBytes: maxBytes)
         }
     }
 

@@ -167,31 +167,24 @@ public final class Database {
         }
     }
 
-    /// The blob in row `rowID` read straight out of the file, in pieces of at most
-    /// `pieceBytes` (a file to stream in chunks: one copy, where a column read copies it
-    /// whole twice). Throws when there is no such row; inside a transaction, the pieces come
-    /// from one view of the database.
-    public func blobPieces(table: String, column: String, rowID: Int64, pieceBytes: Int) throws -> [[UInt8]] {
-        precondition(pieceBytes > 0)
+    /// At most `maxBytes` of the blob in row `rowID` from `offset` on, read straight out of
+    /// the file (a file streamed in chunks: one copy, where a column read copies it whole
+    /// twice); empty past its end. Throws when there is no such row.
+    public func blobPiece(table: String, column: String, rowID: Int64, offset: Int, maxBytes: Int) throws -> [UInt8] {
+        precondition(offset >= 0 && maxBytes >= 0)
         var blob: OpaquePointer?
         let code = sqlite3_blob_open(handle, "main", table, column, rowID, 0, &blob)
         defer { sqlite3_blob_close(blob) }
         try check(code, connection: handle)
-        let total = Int(sqlite3_blob_bytes(blob))
-        var pieces: [[UInt8]] = []
-        pieces.reserveCapacity((total + pieceBytes - 1) / pieceBytes)
-        var offset = 0
-        while offset < total {
-            let count = min(pieceBytes, total - offset)
-            var status = SQLITE_OK
-            pieces.append([UInt8](unsafeUninitializedCapacity: count) { out, initialized in
-                status = sqlite3_blob_read(blob, out.baseAddress, Int32(count), Int32(offset))
-                initialized = status == SQLITE_OK ? count : 0
-            })
-            try check(status, connection: handle)
-            offset += count
+        let count = max(0, min(maxBytes, Int(sqlite3_blob_bytes(blob)) - offset))
+        guard count > 0 else { return [] }
+        var status = SQLITE_OK
+        let piece = [UInt8](unsafeUninitializedCapacity: count) { out, initialized in
+            status = sqlite3_blob_read(blob, out.baseAddress, Int32(count), Int32(offset))
+            initialized = status == SQLITE_OK ? count : 0
         }
-        return pieces
+        try check(status, connection: handle)
+        return piece
     }
 
     // MARK: Statements

@@ -55,13 +55,16 @@ struct DatabaseTests {
         try db.execute("CREATE TABLE files(name TEXT, bytes BLOB)")
         let bytes = (0..<10_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
         let rowID = try db.run("INSERT INTO files(name, bytes) VALUES ('a', ?)", [bytes]).lastInsertRowID
-        let pieces = try db.blobPieces(table: "files", column: "bytes", rowID: rowID, pieceBytes: 4096)
+        let pieces = try stride(from: 0, to: 12_288, by: 4096).map { offset in
+            try db.blobPiece(table: "files", column: "bytes", rowID: rowID, offset: offset, maxBytes: 4096)
+        }
         #expect(pieces.map(\.count) == [4096, 4096, 1808])
         #expect(Array(pieces.joined()) == bytes)
+        #expect(try db.blobPiece(table: "files", column: "bytes", rowID: rowID, offset: 10_000, maxBytes: 4096).isEmpty)
         try db.run("INSERT INTO files(name, bytes) VALUES ('empty', ?)", [[UInt8]()])
-        #expect(try db.blobPieces(table: "files", column: "bytes", rowID: rowID + 1, pieceBytes: 4096).isEmpty)
+        #expect(try db.blobPiece(table: "files", column: "bytes", rowID: rowID + 1, offset: 0, maxBytes: 4096).isEmpty)
         #expect(throws: StorageError.self) {
-            try db.blobPieces(table: "files", column: "bytes", rowID: rowID + 2, pieceBytes: 4096)
+            try db.blobPiece(table: "files", column: "bytes", rowID: rowID + 2, offset: 0, maxBytes: 4096)
         }
     }
 
