@@ -181,6 +181,12 @@ public final class CertificateStore: Sendable {
     }
 
     /// A version's file; nil when the record or version does not exist.
+    func file(_ recordID: UInt64, version: Int) async throws -> [UInt8]? {
+        try await pool.read { db in
+            try db.scalar("SELECT bytes FROM files WHERE record_id = ? AND version = ?", [Int64(clamping: recordID), version])?.blob
+        }
+    }
+
     /// Where a version's file is and its size (nil: no such version). Files are never
     /// changed once written, so its pieces may be read one at a time, each in a read of
     /// its own (`filePiece`), while the first ones are already on their way.
