@@ -98,7 +98,7 @@ let package = Package(
         .testTarget(name: "InteropTests", dependencies: ["RPC", "Messages", "Deflate", "RPCTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "RecordsTests", dependencies: ["Records"], swiftSettings: swiftSettings),
         .testTarget(name: "FlagsTests", dependencies: ["Flags"], swiftSettings: swiftSettings),
-        .testTarget(name: "LoadTestTests", dependencies: ["LoadTest", "Flags"], swiftSettings: swiftSettings),
+        .testTarget(name: "LoadTestTests", dependencies: ["LoadTest", "Flags", "RPCTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "ChangeFeedTests", dependencies: ["ChangeFeed", "Messages"], swiftSettings: swiftSettings),
         .testTarget(name: "StatsTests", dependencies: ["Stats", "Storage", "Records", "Messages", "RPC"], swiftSettings: swiftSettings),
         .testTarget(name: "ServicesTests", dependencies: ["RPC", "RPCTesting", "Messages", "Records", "CSV"], swiftSettings: swiftSettings),

@@ -18,7 +18,9 @@ public enum CSVWriter {
         buffer.append(ASCII.lf)
     }
 
-    static func appendField(_ field: String, to buffer: inout [UInt8]) {
+    /// Appends one field, quoted as `appendRecord` quotes it; the caller writes the commas
+    /// between fields and the CRLF after the last.
+    public static func appendField(_ field: String, to buffer: inout [UInt8]) {
         var field = field
         field.withUTF8 { bytes in
             guard needsQuotes(bytes) else {

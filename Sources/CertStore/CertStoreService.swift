@@ -126,6 +126,7 @@ public struct CertStoreService: RPCService {
             }
             try await store.recordDownload(request.recordId, version: number, actor: actor(context))
         }
+        registerBundle(into: &router)
         router.unary(Service.share) { request, context in
             try requireAdmin(context)
             _ = try await record(request.recordId, context)

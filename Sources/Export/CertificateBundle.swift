@@ -5,11 +5,11 @@ internal import Foundation
 
 /// One CertificatesZIP call: the records (the ids given, or every record matching the
 /// filter, a page at a time), each one's certificate as the caller may download it, streamed
-/// from cert-store into the ZIP piece by piece, and `manifest.csv` at the end. Memory holds
-/// one page of records, one piece of one file and a few manifest lines: the manifest waits
-/// in export-service's database until the end. The next record's look-ups (stats-service,
-/// cert-store's GetCertificate) run while the current record's file streams; no file's bytes
-/// are fetched ahead.
+/// from cert-store (a `Bundle` call per batch of records) into the ZIP piece by piece, and
+/// `manifest.csv` at the end. Memory holds one page of records, the pieces of a file the RPC
+/// client has received and not yet taken, and a few manifest lines: the manifest waits in
+/// export-service's database until the end. The next batch's look-ups (stats-service, when
+/// the records are named by id) run while the current batch's files stream.
 ///
 /// Not Sendable: the handler task that made it is its only user.
 final class CertificateBundle {
@@ -37,6 +37,10 @@ final class CertificateBundle {
     static let progressFiles: UInt64 = 20
     static let progressBytes: UInt64 = 1 << 20
     static let manifestBatch = 200
+    /// Records per cert-store `Bundle` call (one audit transaction each).
+    static let bundleBatch = 250
+    /// Records named by id looked up in stats-service at once.
+    static let lookAhead = 16
     static let manifestHeader = ["Record", "Booking ID", "Contact Name", "Course Name", "Version", "File", "Size", "BLAKE2b-256", "Note"]
     // Each file's digest is checked as it streams into the ZIP against the one cert-store stored.
 
@@ -139,114 +143,138 @@ final class CertificateBundle {
         case row(Certportal_Stats_V1_RecordRow)
     }
 
-    /// What the look-ups found: the row (nil: no such record in the caller's scope) and its
-    /// certificate as the caller may see it (nil: none).
+    /// What stats-service said of a target: its row, or nil when there is no such record in
+    /// the caller's scope.
     struct Lookup: Sendable {
         var id: UInt64
         var row: Certportal_Stats_V1_RecordRow?
-        var certificate: Certportal_Certificates_V1_Certificate?
     }
 
-    /// Each target in order, the next one's look-ups running while this one's files stream.
+    /// The targets a batch at a time, each batch's files in one cert-store `Bundle` call; the
+    /// next batch's look-ups run while this one's files stream.
     private func addAll(_ targets: [Target]) async throws {
         guard !targets.isEmpty else { return }
-        var next = lookUp(targets[0])
+        let batches = stride(from: 0, to: targets.count, by: Self.bundleBatch).map { Array(targets[$0..<min(targets.count, $0 + Self.bundleBatch)]) }
+        var next = lookUp(batches[0])
         defer { next.cancel() }
-        for index in targets.indices {
+        for index in batches.indices {
             let pending = next
-            // The look-up is a task of its own: a cancelled export cancels it too.
+            // The look-ups are a task of their own: a cancelled export cancels them too.
             let found = try await withTaskCancellationHandler { try await pending.value } onCancel: { pending.cancel() }
-            if index + 1 < targets.count { next = lookUp(targets[index + 1]) }
+            if index + 1 < batches.count { next = lookUp(batches[index + 1]) }
             try await add(found)
         }
     }
 
-    private func lookUp(_ target: Target) -> Task<Lookup, any Error> {
+    /// The batch's rows: those of a page as they are, those named by id from stats-service,
+    /// `lookAhead` at a time, in order.
+    private func lookUp(_ targets: [Target]) -> Task<[Lookup], any Error> {
         let service = service, options = service.downstream(context), filter = request.filter ?? .init()
-        return Task {
-            var row: Certportal_Stats_V1_RecordRow
-            switch target {
-            case .row(let given):
-                row = given
-            case .id(let id):
-                var get = Certportal_Stats_V1_GetRecordRequest()
-                get.recordId = id
-                get.minCatalogSeq = filter.minCatalogSeq
-                get.minCertificateSeq = filter.minCertificateSeq
-                do {
-                    row = try await service.stats.unary(Stats.getRecord, get, options: options)
-                } catch let error as RPCError where error.code == .notFound {
-                    return Lookup(id: id, row: nil, certificate: nil)
+        return Task { try await CertificateBundle.lookUp(targets, service, options, filter) }
+    }
+
+    private static func lookUp(_ targets: [Target], _ service: ExportService, _ options: CallOptions,
+                               _ filter: Certportal_Stats_V1_RecordFilter) async throws -> [Lookup] {
+        try await withThrowingTaskGroup(of: (Int, Lookup).self) { group in
+            var found = [Lookup?](repeating: nil, count: targets.count)
+            for (index, target) in targets.enumerated() {
+                if index >= lookAhead, let done = try await group.next() { found[done.0] = done.1 }
+                group.addTask { (index, try await lookUp(target, service, options, filter)) }
+            }
+            while let done = try await group.next() { found[done.0] = done.1 }
+            return found.compactMap { $0 }
+        }
+    }
+
+    private static func lookUp(_ target: Target, _ service: ExportService, _ options: CallOptions,
+                                _ filter: Certportal_Stats_V1_RecordFilter) async throws -> Lookup {
+        switch target {
+        case .row(let row):
+            return Lookup(id: row.recordId, row: row)
+        case .id(let id):
+            var get = Certportal_Stats_V1_GetRecordRequest()
+            get.recordId = id
+            get.minCatalogSeq = filter.minCatalogSeq
+            get.minCertificateSeq = filter.minCertificateSeq
+            do {
+                return Lookup(id: id, row: try await service.stats.unary(Stats.getRecord, get, options: options))
+            } catch let error as RPCError where error.code == .notFound {
+                return Lookup(id: id, row: nil)
+            }
+        }
+    }
+
+    /// A batch in order: the records without a certificate skipped here, the files of the
+    /// rest streamed from one cert-store `Bundle` call into the ZIP as their pieces arrive.
+    private func add(_ batch: [Lookup]) async throws {
+        let asked = batch.compactMap { $0.row?.hasCertificate == true ? $0.id : nil }
+        guard !asked.isEmpty else {
+            for found in batch { try await skipWithoutCertificate(found) }
+            return
+        }
+        var bundle = Certportal_Certificates_V1_BundleRequest()
+        bundle.recordIds = asked
+        bundle.allVersions = request.allVersions
+        try await service.certificates.serverStreaming(Certificates.bundle, bundle, options: service.downstream(context)) { chunks in
+            var parts = BundleParts(chunks.makeAsyncIterator())
+            for found in batch {
+                guard let row = found.row, row.hasCertificate else {
+                    try await skipWithoutCertificate(found)
+                    continue
+                }
+                guard case .record(let record)? = try await parts.next(), record.recordId == row.recordId else {
+                    throw RPCError(.internalError, "cert-store's bundle did not go on with record \(row.recordId)")
+                }
+                guard let certificate = record.certificate else {
+                    try await skip(row.recordId, row, principal == .admin ? "no certificate yet" : "no shared certificate")
+                    continue
+                }
+                var added = 0
+                while case .file(let header)? = try await parts.peek() {
+                    _ = try await parts.next()
+                    guard let version = certificate.versions.first(where: { $0.number == header.version }) else {
+                        throw RPCError(.internalError, "cert-store sent version \(header.version) of record \(row.recordId), which its certificate does not list")
+                    }
+                    try await add(row, version, header, from: &parts, numbered: request.allVersions)
+                    added += 1
+                }
+                if added == 0 {
+                    try await skip(row.recordId, row, certificate.currentVersion == 0 ? "no current certificate (every version is revoked)"
+                                                                                     : "no certificate you may download")
                 }
             }
-            guard row.hasCertificate else { return Lookup(id: row.recordId, row: row, certificate: nil) }
-            var get = Certportal_Certificates_V1_GetCertificateRequest()
-            get.recordId = row.recordId
-            do {
-                let certificate = try await service.certificates.unary(Certificates.getCertificate, get, options: options)
-                return Lookup(id: row.recordId, row: row, certificate: certificate)
-            } catch let error as RPCError where error.code == .notFound {
-                return Lookup(id: row.recordId, row: row, certificate: nil)
-            }
+            guard try await parts.next() == nil else { throw RPCError(.internalError, "cert-store's bundle sent more than was asked") }
         }
     }
 
-    /// The record's certificate (its current version, or every version the caller may see).
-    private func add(_ found: Lookup) async throws {
+    private func skipWithoutCertificate(_ found: Lookup) async throws {
         guard let row = found.row else { return try await skip(found.id, nil, "there is no such record") }
-        guard let certificate = found.certificate else {
-            let reason = !row.hasCertificate || principal == .admin ? "no certificate yet" : "no shared certificate"
-            return try await skip(row.recordId, row, reason)
-        }
-        let versions = request.allVersions ? certificate.versions : certificate.versions.filter { $0.number == certificate.currentVersion }
-        guard !versions.isEmpty else { return try await skip(row.recordId, row, "no current certificate (every version is revoked)") }
-        for version in versions {
-            try await add(row, version, numbered: request.allVersions)
-        }
+        try await skip(row.recordId, row, !row.hasCertificate || principal == .admin ? "no certificate yet" : "no shared certificate")
     }
 
-    /// One version's file, downloaded from cert-store into the ZIP as its pieces arrive.
-    private func add(_ row: Certportal_Stats_V1_RecordRow, _ version: Certportal_Certificates_V1_Version, numbered: Bool) async throws {
+    /// One version's file, from the bundle into the ZIP as its pieces arrive.
+    private func add(_ row: Certportal_Stats_V1_RecordRow, _ version: Certportal_Certificates_V1_Version, _ header: Certportal_Certificates_V1_FileHeader,
+                     from parts: inout BundleParts, numbered: Bool) async throws {
         guard let zip else { return }
         let path = entryName(row, version, numbered: numbered)
-        var download = Certportal_Certificates_V1_DownloadRequest()
-        download.recordId = row.recordId
-        download.version = version.number
         let modified = Date(timeIntervalSince1970: Double(version.createdAtMs) / 1000)
-        let size: UInt64
-        do {
-            size = try await service.certificates.serverStreaming(Certificates.download, download, options: service.downstream(context)) { chunks in
-                var started = false
-                var size: UInt64 = 0
-                for try await chunk in chunks {
-                    switch chunk.part {
-                    case .header(let header)?:
-                        guard !started else { throw RPCError(.internalError, "cert-store sent a second header") }
-                        started = true
-                        size = header.size
-                        try await send(zip.begin(name: path, modified: modified, size: Int64(clamping: header.size), compress: false, digest: true))
-                    case .data(let bytes)?:
-                        guard started else { throw RPCError(.internalError, "cert-store sent data before its header") }
-                        try await send(zip.write(bytes))
-                    case nil:
-                        break
-                    }
-                }
-                guard started else { throw RPCError(.internalError, "cert-store sent no file for record \(row.recordId)") }
-                let (bytes, digest) = try await zip.finishEntry()
-                // The file as cert-store stored it, or the ZIP is refused (the call fails; its bytes are of no use).
-                guard digest == version.digest.lowercased() else {
-                    throw RPCError(.dataLoss, "record \(row.recordId) version \(version.number): the file's BLAKE2b-256 is \(digest ?? "-"), cert-store stored \(version.digest)")
-                }
-                try await send(bytes)
-                return size
+        try await send(zip.begin(name: path, modified: modified, size: Int64(clamping: header.size), compress: false, digest: true))
+        var received: UInt64 = 0
+        while received < header.size {
+            guard case .data(let bytes)? = try await parts.next() else {
+                throw RPCError(.internalError, "cert-store sent \(received) of the \(header.size) bytes of record \(row.recordId) version \(version.number)")
             }
-        } catch let error as RPCError where error.code == .notFound {
-            // Unshared or revoked between the look-up and the download: nothing of it was written.
-            return try await skip(row.recordId, row, "no certificate you may download")
+            received += UInt64(bytes.count)
+            try await send(zip.write(bytes))
         }
+        let (bytes, digest) = try await zip.finishEntry()
+        // The file as cert-store stored it, or the ZIP is refused (the call fails; its bytes are of no use).
+        guard digest == version.digest.lowercased() else {
+            throw RPCError(.dataLoss, "record \(row.recordId) version \(version.number): the file's BLAKE2b-256 is \(digest ?? "-"), cert-store stored \(version.digest)")
+        }
+        try await send(bytes)
         stream.files += 1
-        try await addManifestLine(["\(row.recordId)", row.bookingId, row.contactName, row.courseName, "\(version.number)", path, "\(size)",
+        try await addManifestLine(["\(row.recordId)", row.bookingId, row.contactName, row.courseName, "\(version.number)", path, "\(header.size)",
                                    version.digest, version.state])
     }
 
@@ -275,5 +303,39 @@ final class CertificateBundle {
         case "image/jpeg": "jpg"
         default: version.fileName.split(separator: ".").last.map { String($0).lowercased() } ?? "pdf"
         }
+    }
+}
+
+/// A bundle's chunks, with one to look at before taking it.
+struct BundleParts {
+    typealias Chunk = Certportal_Certificates_V1_BundleChunk
+    private var chunks: MessageStream<Chunk>.AsyncIterator
+    private var peeked: Chunk.Part??
+
+    init(_ chunks: MessageStream<Chunk>.AsyncIterator) {
+        self.chunks = chunks
+    }
+
+    mutating func peek() async throws -> Chunk.Part? {
+        if let peeked { return peeked }
+        let part = try await nextPart()
+        peeked = .some(part)
+        return part
+    }
+
+    mutating func next() async throws -> Chunk.Part? {
+        if let peeked {
+            self.peeked = nil
+            return peeked
+        }
+        return try await nextPart()
+    }
+
+    /// The next chunk's part; nil at the end (chunks with no part are passed over).
+    private mutating func nextPart() async throws -> Chunk.Part? {
+        while let chunk = try await chunks.next() {
+            if let part = chunk.part { return part }
+        }
+        return nil
     }
 }

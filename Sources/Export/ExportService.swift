@@ -28,7 +28,7 @@ public struct ExportService: RPCService {
     let settings: ExportSettings
     let jobs: ExportJobs
 
-    /// Rows asked of stats-service at a time: at most this many are in memory.
+    /// Rows asked of stats-service at a time: a CSV holds at most two pages of them in memory.
     static let pageSize: UInt32 = 1000
     /// The most bytes in one data chunk sent to the caller.
     static let chunkBytes = 256 * 1024
@@ -131,15 +131,28 @@ public struct ExportService: RPCService {
         var buffer = ReportCSV.byteOrderMark
         ReportCSV.appendRow(ReportCSV.recordsHeader, to: &buffer)
         var rows: UInt64 = 0
+        let stats = stats, options = downstream(context)
         while true {
-            for row in answer.records { ReportCSV.appendRow(ReportCSV.recordCells(row), to: &buffer) }
-            rows += UInt64(answer.records.count)
-            try await stream.data(buffer)
-            buffer.removeAll(keepingCapacity: true)
-            try await stream.progress(rows: rows)
-            guard !answer.nextCursor.isEmpty, !answer.records.isEmpty else { break }
-            page.cursor = answer.nextCursor
-            answer = try await stats.unary(Stats.listRecords, page, options: downstream(context))
+            // The next page is asked for before this one is written, so stats-service reads it
+            // while this one is encoded and sent: two pages in memory at most.
+            var next: Task<Certportal_Stats_V1_RecordPage, any Error>?
+            if !answer.nextCursor.isEmpty, !answer.records.isEmpty {
+                page.cursor = answer.nextCursor
+                let request = page
+                next = Task { try await stats.unary(Stats.listRecords, request, options: options) }
+            }
+            do {
+                for row in answer.records { ReportCSV.appendRecord(row, to: &buffer) }
+                rows += UInt64(answer.records.count)
+                try await stream.data(buffer)
+                buffer.removeAll(keepingCapacity: true)
+                try await stream.progress(rows: rows)
+            } catch {
+                next?.cancel()
+                throw error
+            }
+            guard let pending = next else { break }
+            answer = try await withTaskCancellationHandler { try await pending.value } onCancel: { pending.cancel() }
         }
         return stream.outcome(rows: rows)
     }

@@ -9,25 +9,31 @@ internal import RecordValues
 enum ReportCSV {
     static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
 
-    /// Characters that make a spreadsheet treat a cell as a formula (OWASP's list).
-    static let formulaStarts: Set<Character> = ["=", "+", "-", "@", "\t", "\r"]
-
-    /// The cell with a leading `'` when it starts like a formula, else as it is.
+    /// The cell with a leading `'` when it starts like a formula (OWASP's list: `=`, `+`, `-`,
+    /// `@`, tab, CR), else as it is. Each is ASCII, so the first UTF-8 byte tells.
     static func neutralised(_ cell: String) -> String {
-        guard let first = cell.unicodeScalars.first, formulaStarts.contains(Character(first)) else { return cell }
-        return "'" + cell
+        switch cell.utf8.first {
+        case UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), UInt8(ascii: "\t"), UInt8(ascii: "\r"): "'" + cell
+        default: cell
+        }
     }
 
     static func appendRow(_ cells: [String], to buffer: inout [UInt8]) {
         CSVWriter.appendRecord(cells.map(neutralised), to: &buffer)
     }
 
+    /// The row's line of the records report: the table's data columns as a person reads
+    /// them (`reportText`), neutralised, written straight into the buffer.
+    static func appendRecord(_ row: Certportal_Stats_V1_RecordRow, to buffer: inout [UInt8]) {
+        for (index, column) in RecordColumn.dataColumns.enumerated() {
+            if index > 0 { buffer.append(UInt8(ascii: ",")) }
+            CSVWriter.appendField(neutralised(column.reportText(of: row)), to: &buffer)
+        }
+        buffer.append(contentsOf: [UInt8(ascii: "\r"), UInt8(ascii: "\n")])
+    }
+
     /// The records report's heading: the table's data columns' titles, in order.
     static var recordsHeader: [String] { RecordColumn.dataColumns.map(\.title) }
-
-    static func recordCells(_ row: Certportal_Stats_V1_RecordRow) -> [String] {
-        RecordColumn.dataColumns.map { $0.reportText(of: row) }
-    }
 
     /// The training matrix: contact, organisation, then one column per course; each cell the
     /// contact's best status on that course and its expiry, "Certified (2027-03-31)".

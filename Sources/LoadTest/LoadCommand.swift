@@ -21,6 +21,8 @@ public enum LoadCommand {
       --timeout-ms N         each call's deadline
       --metadata k=v         extra call metadata (repeatable as k=v,k2=v2)
       --mesh-token T         the deployment's mesh token (or CERTPORTAL_MESH_TOKEN)
+      --watch-pid PID        report that process's peak memory (RSS) during the run (Linux)
+      --uncompressed         ask for responses uncompressed (as the portal's services do)
       --json                 print the report as JSON
     certportal load raw-echo-server --port N
     certportal load raw-echo --port N [--payload N] [--duration S]
@@ -29,7 +31,7 @@ public enum LoadCommand {
     static let known: Set<String> = [
         "--host", "--port", "--method", "--shape", "--request-hex", "--request-file", "--test-payload",
         "--messages", "--connections", "--concurrency", "--rate", "--duration", "--warmup", "--timeout-ms",
-        "--metadata", "--mesh-token", "--json", "--payload",
+        "--metadata", "--mesh-token", "--json", "--payload", "--watch-pid", "--uncompressed",
     ]
 
     /// Runs the command; returns the process exit status.
@@ -62,9 +64,10 @@ public enum LoadCommand {
             configuration.connections = try positive(arguments, "--connections") ?? 1
             configuration.meshToken = arguments.string("--mesh-token") ?? ProcessInfo.processInfo.environment["CERTPORTAL_MESH_TOKEN"]
             configuration.defaultTimeout = nil
+            configuration.acceptCompressedResponses = !arguments.flag("--uncompressed")
             let client = RPCClient(configuration: configuration)
             defer { client.close() }
-            let report = await LoadRun(client: client, plan: plan).run()
+            let report = try await LoadRun(client: client, plan: plan).run()
             if arguments.flag("--json") {
                 print(json(report, path: plan.path))
             } else {
@@ -116,6 +119,10 @@ public enum LoadCommand {
         plan.rate = try arguments.double("--rate")
         if let rate = plan.rate, rate <= 0 { throw CommandLineArguments.Failure(description: "--rate: must be above 0") }
         if let ms = try arguments.integer("--timeout-ms") { plan.options.timeout = .milliseconds(ms) }
+        if let pid = try positive(arguments, "--watch-pid") {
+            guard let pid = Int32(exactly: pid) else { throw CommandLineArguments.Failure(description: "--watch-pid: \(pid) is not a process id") }
+            plan.watchPID = pid
+        }
         for pair in (arguments.string("--metadata") ?? "").split(separator: ",") {
             let parts = pair.split(separator: "=", maxSplits: 1)
             guard parts.count == 2 else { throw CommandLineArguments.Failure(description: "--metadata: \"\(pair)\" is not key=value") }
@@ -152,7 +159,7 @@ public enum LoadCommand {
     }
 
     static func json(_ report: LoadReport, path: String) -> String {
-        let object: [String: Any] = [
+        var object: [String: Any] = [
             "method": path,
             "calls": report.calls,
             "calls_per_second": report.callsPerSecond,
@@ -166,6 +173,18 @@ public enum LoadCommand {
             "failures": report.failures,
             "response_bytes": report.responseBytes,
         ]
+        if let memory = report.memory {
+            object["memory"] = [
+                "pid": memory.pid,
+                "peak_rss_bytes": memory.peakBytes,
+                "sampled_peak_rss_bytes": memory.sampledPeakBytes,
+                "hwm_bytes": memory.highWaterBytes,
+                "hwm_reset": memory.hwmReset,
+                "start_rss_bytes": memory.startBytes,
+                "end_rss_bytes": memory.endBytes,
+                "samples": memory.samples,
+            ] as [String: Any]
+        }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }

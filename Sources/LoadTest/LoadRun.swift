@@ -26,6 +26,8 @@ public struct LoadPlan: Sendable {
     public var duration: Duration = .seconds(10)
     public var warmup: Duration = .zero
     public var options = CallOptions()
+    /// A process (the server) whose memory the report gives, from after the warm-up to the end.
+    public var watchPID: Int32?
 
     public init(path: String, request: [UInt8]) {
         self.path = path
@@ -41,6 +43,8 @@ public struct LoadReport: Sendable {
     public var responseBytes: UInt64 = 0
     public var responseMessages: UInt64 = 0
     public var elapsed: Duration = .zero
+    /// The watched process's memory during the run (`LoadPlan.watchPID`).
+    public var memory: MemoryPeak?
 
     public var callsPerSecond: Double {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
@@ -64,6 +68,12 @@ public struct LoadReport: Sendable {
             "  latency µs  p50 \(us(latency.percentile(50)))  p90 \(us(latency.percentile(90)))  p99 \(us(latency.percentile(99)))  p99.9 \(us(latency.percentile(99.9)))  max \(us(latency.max))",
             "  responses   \(responseMessages) messages, \(responseBytes) bytes",
         ]
+        if let memory {
+            func mib(_ bytes: UInt64) -> String { String(format: Double(bytes) / 1_048_576) }
+            let since = memory.hwmReset ? "since the run started" : "since the process started"
+            lines.append("  memory      pid \(memory.pid): peak RSS \(mib(memory.peakBytes)) MiB (VmHWM \(mib(memory.highWaterBytes)) MiB \(since); "
+                         + "\(memory.samples) samples, highest \(mib(memory.sampledPeakBytes)) MiB; start \(mib(memory.startBytes)), end \(mib(memory.endBytes)) MiB)")
+        }
         if !failures.isEmpty {
             lines.append("  failures    " + failures.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }
@@ -88,13 +98,19 @@ public struct LoadRun: Sendable {
         self.plan = plan
     }
 
-    public func run() async -> LoadReport {
+    /// Throws only when the process to watch cannot be watched.
+    public func run() async throws(MemoryWatchError) -> LoadReport {
+        // Checked before any call: a wrong pid fails at once.
+        let watch = try plan.watchPID.map { pid throws(MemoryWatchError) in try MemoryWatch(pid: pid) }
         if plan.warmup > .zero {
             var warmupPlan = plan
             warmupPlan.duration = plan.warmup
             _ = await LoadRun(client: client, plan: warmupPlan).measure()
         }
-        return await measure()
+        watch?.start()
+        var report = await measure()
+        report.memory = await watch?.stop()
+        return report
     }
 
     private func measure() async -> LoadReport {

@@ -7,7 +7,9 @@ internal import Synchronization
 /// growing memory without bound.
 final class MessageQueue<Element: Sendable>: Sendable {
     private struct State {
-        var items: [(Element, Int)] = []
+        /// Elements and their sizes; those before `head` are taken (nil: the queue keeps no
+        /// reference to them, or a queue that never quite empties would hold them all).
+        var items: [(Element?, Int)] = []
         var head = 0
         var bytes = 0
         var finished: Result<Void, RPCError>?
@@ -19,7 +21,7 @@ final class MessageQueue<Element: Sendable>: Sendable {
 
         mutating func drain() -> [Element] {
             defer { items = []; head = 0; bytes = 0 }
-            return items[head...].map(\.0)
+            return items[head...].compactMap(\.0)
         }
     }
 
@@ -176,6 +178,7 @@ final class MessageQueue<Element: Sendable>: Sendable {
     private static func take(_ state: inout State) -> Result<Element?, any Error>? {
         if state.head < state.items.count {
             let (element, size) = state.items[state.head]
+            state.items[state.head].0 = nil
             state.head += 1
             state.bytes -= size
             if state.head == state.items.count {

@@ -132,11 +132,13 @@ public struct ServiceCommand: Sendable {
 
     /// A client of another service, carrying this deployment's mesh token. `compressed`:
     /// ask for compressed responses (worth it across a slow network, not on loopback).
-    public func client(_ flag: String, compressed: Bool = true) -> RPCClient? {
+    /// `configure`: any other setting of the client.
+    public func client(_ flag: String, compressed: Bool = true, configure: (inout RPCClientConfiguration) -> Void = { _ in }) -> RPCClient? {
         guard let address = address(flag) else { return nil }
         var client = RPCClientConfiguration(host: address.host, port: address.port)
         client.meshToken = configuration.meshToken
         client.acceptCompressedResponses = compressed
+        configure(&client)
         return RPCClient(configuration: client)
     }
 }

@@ -113,9 +113,12 @@ public struct StatsQueries: Sendable {
             var extra: [(any Bindable)?] = []
             if let cursor {
                 let comparison = sort.descending ? "<" : ">"
-                let keyset = "(\(expression) \(comparison) ? OR (\(expression) = ? AND id \(comparison) ?))"
+                // A row value, not `a < ? OR (a = ? AND id < ?)`: SQLite seeks an index to a
+                // row value, where the OR scans from the start (every page of a long export
+                // would read all the pages before it).
+                let keyset = "(\(expression), id) \(comparison) (?, ?)"
                 clause += clause.isEmpty ? " WHERE \(keyset)" : " AND \(keyset)"
-                extra = [cursor.value, cursor.value, cursor.id]
+                extra = [cursor.value, cursor.id]
             }
             sql += clause + " ORDER BY \(expression) \(direction), id \(direction) LIMIT ?"
             extra.append(pageSize + 1)

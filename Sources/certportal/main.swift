@@ -4,7 +4,7 @@ import LoadTest
 import PortalCommands
 import Foundation
 
-let arguments = CommandLineArguments(CommandLine.arguments.dropFirst(), booleanFlags: ["--json", "--help", "--demo", "--quiet", "--compress", "--password-stdin"])
+let arguments = CommandLineArguments(CommandLine.arguments.dropFirst(), booleanFlags: ["--json", "--help", "--demo", "--quiet", "--compress", "--password-stdin", "--uncompressed"])
 let usage = """
 usage:
   certportal up [--demo]               start every service and the gateway; print the portal's URL

@@ -7,10 +7,10 @@ import Testing
 
 @Suite struct ReportCSVTests {
     @Test func cellsThatStartLikeAFormulaGetALeadingQuote() {
-        for cell in ["=1+2", "+44 20", "-5", "@SUM(A1)", "\tx", "\rx", "=HYPERLINK(\"http://x\")"] {
+        for cell in ["=1+2", "+44 20", "-5", "@SUM(A1)", "\tx", "\rx", "\r\nx", "=HYPERLINK(\"http://x\")"] {
             #expect(ReportCSV.neutralised(cell) == "'" + cell)
         }
-        for cell in ["", "Zoë", "1-2", "a=b", " =x", "'quoted"] {
+        for cell in ["", "Zoë", "1-2", "a=b", " =x", "'quoted", "\u{FF1D}1+2", "é=1"] {
             #expect(ReportCSV.neutralised(cell) == cell)
         }
     }
@@ -34,13 +34,18 @@ import Testing
         row.result = "none"
         var buffer: [UInt8] = []
         ReportCSV.appendRow(ReportCSV.recordsHeader, to: &buffer)
-        ReportCSV.appendRow(ReportCSV.recordCells(row), to: &buffer)
+        ReportCSV.appendRecord(row, to: &buffer)
+        row.contactName = "\tTabbed \"name\"\r\nsecond line "
+        row.bookerName = " spaced"
+        ReportCSV.appendRecord(row, to: &buffer)
         var reader = CSVReader()
         var records: [[String]] = []
         try reader.feed(buffer) { records.append($0.fields) }
         try reader.finish { records.append($0.fields) }
         #expect(records.first == RecordColumn.dataColumns.map(\.title))
-        #expect(records.last == ["BK-1", "'=cmd|' /C calc'!A0", "Org, \"A\"", "Booker", "First Aid", "SCH-1", "Expiring",
+        #expect(records.count == 3)
+        #expect(records.last?[1] == "'\tTabbed \"name\"\r\nsecond line " && records.last?[3] == " spaced")
+        #expect(records[1] == ["BK-1", "'=cmd|' /C calc'!A0", "Org, \"A\"", "Booker", "First Aid", "SCH-1", "Expiring",
                                  "2026-03-02T09:00", "2026-03-02", "2026-12-31", "Yes", "Internal", "No", "Yes", ""])
     }
 

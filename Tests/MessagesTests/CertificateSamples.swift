@@ -158,6 +158,26 @@ extension Samples {
         return m
     }()
 
+    static let certificatesBundleRequest = {
+        var m = Certportal_Certificates_V1_BundleRequest()
+        m.recordIds = [1, UInt64.max]
+        m.allVersions = true
+        return m
+    }()
+
+    static let certificatesBundleRecord = {
+        var m = Certportal_Certificates_V1_BundleRecord()
+        m.recordId = UInt64.max
+        m.certificate = certificatesCertificate
+        return m
+    }()
+
+    static let certificatesBundleChunk = {
+        var m = Certportal_Certificates_V1_BundleChunk()
+        m.part = .record(certificatesBundleRecord)
+        return m
+    }()
+
     static let certificatesShareRequest = {
         var m = Certportal_Certificates_V1_ShareRequest()
         m.recordId = UInt64.max
@@ -233,6 +253,9 @@ extension Samples {
         certificatesDownloadRequest,
         certificatesFileHeader,
         certificatesFileChunk,
+        certificatesBundleRequest,
+        certificatesBundleRecord,
+        certificatesBundleChunk,
         certificatesShareRequest,
         certificatesRevokeRequest,
         certificatesAuditEntry,

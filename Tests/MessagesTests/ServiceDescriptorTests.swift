@@ -102,7 +102,7 @@ struct ServiceDescriptorTests {
     @Test("ProtoRegistry lists every message type once, sorted by name")
     func registryMessages() {
         let names = ProtoRegistry.messageTypes.map { $0.protoMessageName }
-        #expect(names.count == 126)
+        #expect(names.count == 129)
         #expect(names == names.sorted())
         #expect(Set(names).count == names.count)
         #expect(names.contains("certportal.rpc.v1.Frame"))

@@ -505,6 +505,83 @@ public struct Certportal_Certificates_V1_FileChunk: ProtoMessage, Hashable {
     }
 }
 
+/// The files of many records at once, for one ZIP: Download's scope and choice of versions
+/// for each record, in one call, with one audit transaction for the whole batch.
+public struct Certportal_Certificates_V1_BundleRequest: ProtoMessage, Hashable {
+    public static let protoMessageName = "certportal.certificates.v1.BundleRequest"
+
+    /// At most 1,000; in the order the records come back.
+    public var recordIds: [UInt64] = []
+
+    /// Every version the caller may download (admins: all; others: the current one);
+    /// false: the current version only.
+    public var allVersions: Bool = false
+
+    /// A message with every field at its default.
+    public init() {}
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try CBridge.decode(bytes)
+    }
+
+    public func serialize(into buffer: inout [UInt8]) {
+        CBridge.encode(self, into: &buffer)
+    }
+}
+
+/// Starts a record's part of a bundle. Without `certificate`, nothing of it follows (no such
+/// record in the caller's scope, no certificate yet, or not shared with the caller).
+public struct Certportal_Certificates_V1_BundleRecord: ProtoMessage, Hashable {
+    public static let protoMessageName = "certportal.certificates.v1.BundleRecord"
+
+    /// Field 1, `record_id`.
+    public var recordId: UInt64 = 0
+
+    /// As GetCertificate answers the caller.
+    public var certificate: Certportal_Certificates_V1_Certificate?
+
+    /// A message with every field at its default.
+    public init() {}
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try CBridge.decode(bytes)
+    }
+
+    public func serialize(into buffer: inout [UInt8]) {
+        CBridge.encode(self, into: &buffer)
+    }
+}
+
+/// A bundle: for each record named, in order, its BundleRecord, then for each version sent
+/// its FileHeader and the file's bytes.
+public struct Certportal_Certificates_V1_BundleChunk: ProtoMessage, Hashable {
+    public static let protoMessageName = "certportal.certificates.v1.BundleChunk"
+
+    /// The oneof `part`; nil when no case is set.
+    public var part: Part?
+
+    /// The cases of the oneof `part`.
+    public enum Part: Sendable, Hashable {
+        /// Field 1, `record`.
+        case record(Certportal_Certificates_V1_BundleRecord)
+        /// Field 2, `file`.
+        case file(Certportal_Certificates_V1_FileHeader)
+        /// Field 3, `data`.
+        case data([UInt8])
+    }
+
+    /// A message with every field at its default.
+    public init() {}
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try CBridge.decode(bytes)
+    }
+
+    public func serialize(into buffer: inout [UInt8]) {
+        CBridge.encode(self, into: &buffer)
+    }
+}
+
 /// The message `certportal.certificates.v1.ShareRequest`.
 public struct Certportal_Certificates_V1_ShareRequest: ProtoMessage, Hashable {
     public static let protoMessageName = "certportal.certificates.v1.ShareRequest"
@@ -806,6 +883,7 @@ public enum Certportal_Certificates_V1_Certificates {
             issueBatch.info,
             upload.info,
             download.info,
+            bundle.info,
             share.info,
             revoke.info,
             getHistory.info,
@@ -883,6 +961,15 @@ public enum Certportal_Certificates_V1_Certificates {
     public static let download = MethodDescriptor<Certportal_Certificates_V1_DownloadRequest, Certportal_Certificates_V1_FileChunk>(
         service: "certportal.certificates.v1.Certificates",
         method: "Download",
+        shape: .serverStreaming,
+        idempotent: true
+    )
+
+    /// Not free of side effects: each file sent is audited as a download. Repeating it sends
+    /// the same files (and audits them again).
+    public static let bundle = MethodDescriptor<Certportal_Certificates_V1_BundleRequest, Certportal_Certificates_V1_BundleChunk>(
+        service: "certportal.certificates.v1.Certificates",
+        method: "Bundle",
         shape: .serverStreaming,
         idempotent: true
     )
@@ -1448,6 +1535,97 @@ extension Certportal_Certificates_V1_FileChunk: CBackedMessage {
         case 1:
             self.part = .header(try CBridge.message(c.pointee.header))
         case 2:
+            self.part = .data(CBridge.bytes(c.pointee.data))
+        default:
+            self.part = nil
+        }
+    }
+}
+
+extension Certportal_Certificates_V1_BundleRequest: CBackedMessage {
+    typealias CMessage = Certportal__Certificates__V1__BundleRequest
+
+    static func cInit(_ message: UnsafeMutablePointer<CMessage>) {
+        certportal__certificates__v1__bundle_request__init(message)
+    }
+
+    static func cBase(_ message: UnsafeMutablePointer<CMessage>) -> UnsafeMutablePointer<ProtobufCMessage> {
+        message.pointer(to: \.base)!
+    }
+
+    func cFill(_ c: UnsafeMutablePointer<CMessage>, arena: inout CArena) {
+        if !self.recordIds.isEmpty {
+            c.pointee.n_record_ids = self.recordIds.count
+            c.pointee.record_ids = arena.copy(self.recordIds)
+        }
+        c.pointee.all_versions = self.allVersions ? 1 : 0
+    }
+
+    init(copying c: UnsafePointer<CMessage>) throws(CBridge.InvalidString) {
+        self.init()
+        self.recordIds = CBridge.array(c.pointee.record_ids, count: c.pointee.n_record_ids)
+        self.allVersions = c.pointee.all_versions != 0
+    }
+}
+
+extension Certportal_Certificates_V1_BundleRecord: CBackedMessage {
+    typealias CMessage = Certportal__Certificates__V1__BundleRecord
+
+    static func cInit(_ message: UnsafeMutablePointer<CMessage>) {
+        certportal__certificates__v1__bundle_record__init(message)
+    }
+
+    static func cBase(_ message: UnsafeMutablePointer<CMessage>) -> UnsafeMutablePointer<ProtobufCMessage> {
+        message.pointer(to: \.base)!
+    }
+
+    func cFill(_ c: UnsafeMutablePointer<CMessage>, arena: inout CArena) {
+        c.pointee.record_id = self.recordId
+        if let value = self.certificate { c.pointee.certificate = arena.message(value) }
+    }
+
+    init(copying c: UnsafePointer<CMessage>) throws(CBridge.InvalidString) {
+        self.init()
+        self.recordId = c.pointee.record_id
+        if let value = c.pointee.certificate { self.certificate = try CBridge.message(value) }
+    }
+}
+
+extension Certportal_Certificates_V1_BundleChunk: CBackedMessage {
+    typealias CMessage = Certportal__Certificates__V1__BundleChunk
+
+    static func cInit(_ message: UnsafeMutablePointer<CMessage>) {
+        certportal__certificates__v1__bundle_chunk__init(message)
+    }
+
+    static func cBase(_ message: UnsafeMutablePointer<CMessage>) -> UnsafeMutablePointer<ProtobufCMessage> {
+        message.pointer(to: \.base)!
+    }
+
+    func cFill(_ c: UnsafeMutablePointer<CMessage>, arena: inout CArena) {
+        switch self.part {
+        case nil:
+            break
+        case .record(let value)?:
+            c.pointee.part_case = .init(rawValue: 1)
+            c.pointee.record = arena.message(value)
+        case .file(let value)?:
+            c.pointee.part_case = .init(rawValue: 2)
+            c.pointee.file = arena.message(value)
+        case .data(let value)?:
+            c.pointee.part_case = .init(rawValue: 3)
+            c.pointee.data = arena.binaryData(value)
+        }
+    }
+
+    init(copying c: UnsafePointer<CMessage>) throws(CBridge.InvalidString) {
+        self.init()
+        switch c.pointee.part_case.rawValue {
+        case 1:
+            self.part = .record(try CBridge.message(c.pointee.record))
+        case 2:
+            self.part = .file(try CBridge.message(c.pointee.file))
+        case 3:
             self.part = .data(CBridge.bytes(c.pointee.data))
         default:
             self.part = nil

@@ -818,6 +818,141 @@ void   certportal__certificates__v1__file_chunk__free_unpacked
   assert(message->base.descriptor == &certportal__certificates__v1__file_chunk__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   certportal__certificates__v1__bundle_request__init
+                     (Certportal__Certificates__V1__BundleRequest         *message)
+{
+  static const Certportal__Certificates__V1__BundleRequest init_value = CERTPORTAL__CERTIFICATES__V1__BUNDLE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t certportal__certificates__v1__bundle_request__get_packed_size
+                     (const Certportal__Certificates__V1__BundleRequest *message)
+{
+  assert(message->base.descriptor == &certportal__certificates__v1__bundle_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t certportal__certificates__v1__bundle_request__pack
+                     (const Certportal__Certificates__V1__BundleRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &certportal__certificates__v1__bundle_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t certportal__certificates__v1__bundle_request__pack_to_buffer
+                     (const Certportal__Certificates__V1__BundleRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &certportal__certificates__v1__bundle_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Certportal__Certificates__V1__BundleRequest *
+       certportal__certificates__v1__bundle_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Certportal__Certificates__V1__BundleRequest *)
+     protobuf_c_message_unpack (&certportal__certificates__v1__bundle_request__descriptor,
+                                allocator, len, data);
+}
+void   certportal__certificates__v1__bundle_request__free_unpacked
+                     (Certportal__Certificates__V1__BundleRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &certportal__certificates__v1__bundle_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   certportal__certificates__v1__bundle_record__init
+                     (Certportal__Certificates__V1__BundleRecord         *message)
+{
+  static const Certportal__Certificates__V1__BundleRecord init_value = CERTPORTAL__CERTIFICATES__V1__BUNDLE_RECORD__INIT;
+  *message = init_value;
+}
+size_t certportal__certificates__v1__bundle_record__get_packed_size
+                     (const Certportal__Certificates__V1__BundleRecord *message)
+{
+  assert(message->base.descriptor == &certportal__certificates__v1__bundle_record__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t certportal__certificates__v1__bundle_record__pack
+                     (const Certportal__Certificates__V1__BundleRecord *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &certportal__certificates__v1__bundle_record__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t certportal__certificates__v1__bundle_record__pack_to_buffer
+                     (const Certportal__Certificates__V1__BundleRecord *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &certportal__certificates__v1__bundle_record__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Certportal__Certificates__V1__BundleRecord *
+       certportal__certificates__v1__bundle_record__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Certportal__Certificates__V1__BundleRecord *)
+     protobuf_c_message_unpack (&certportal__certificates__v1__bundle_record__descriptor,
+                                allocator, len, data);
+}
+void   certportal__certificates__v1__bundle_record__free_unpacked
+                     (Certportal__Certificates__V1__BundleRecord *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &certportal__certificates__v1__bundle_record__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   certportal__certificates__v1__bundle_chunk__init
+                     (Certportal__Certificates__V1__BundleChunk         *message)
+{
+  static const Certportal__Certificates__V1__BundleChunk init_value = CERTPORTAL__CERTIFICATES__V1__BUNDLE_CHUNK__INIT;
+  *message = init_value;
+}
+size_t certportal__certificates__v1__bundle_chunk__get_packed_size
+                     (const Certportal__Certificates__V1__BundleChunk *message)
+{
+  assert(message->base.descriptor == &certportal__certificates__v1__bundle_chunk__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t certportal__certificates__v1__bundle_chunk__pack
+                     (const Certportal__Certificates__V1__BundleChunk *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &certportal__certificates__v1__bundle_chunk__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t certportal__certificates__v1__bundle_chunk__pack_to_buffer
+                     (const Certportal__Certificates__V1__BundleChunk *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &certportal__certificates__v1__bundle_chunk__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Certportal__Certificates__V1__BundleChunk *
+       certportal__certificates__v1__bundle_chunk__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Certportal__Certificates__V1__BundleChunk *)
+     protobuf_c_message_unpack (&certportal__certificates__v1__bundle_chunk__descriptor,
+                                allocator, len, data);
+}
+void   certportal__certificates__v1__bundle_chunk__free_unpacked
+                     (Certportal__Certificates__V1__BundleChunk *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &certportal__certificates__v1__bundle_chunk__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   certportal__certificates__v1__share_request__init
                      (Certportal__Certificates__V1__ShareRequest         *message)
 {
@@ -2685,6 +2820,172 @@ const ProtobufCMessageDescriptor certportal__certificates__v1__file_chunk__descr
   (ProtobufCMessageInit) certportal__certificates__v1__file_chunk__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor certportal__certificates__v1__bundle_request__field_descriptors[2] =
+{
+  {
+    "record_ids",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_UINT64,
+    offsetof(Certportal__Certificates__V1__BundleRequest, n_record_ids),
+    offsetof(Certportal__Certificates__V1__BundleRequest, record_ids),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "all_versions",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Certportal__Certificates__V1__BundleRequest, all_versions),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned certportal__certificates__v1__bundle_request__field_indices_by_name[] = {
+  1,   /* field[1] = all_versions */
+  0,   /* field[0] = record_ids */
+};
+static const ProtobufCIntRange certportal__certificates__v1__bundle_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor certportal__certificates__v1__bundle_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "certportal.certificates.v1.BundleRequest",
+  "BundleRequest",
+  "Certportal__Certificates__V1__BundleRequest",
+  "certportal.certificates.v1",
+  sizeof(Certportal__Certificates__V1__BundleRequest),
+  2,
+  certportal__certificates__v1__bundle_request__field_descriptors,
+  certportal__certificates__v1__bundle_request__field_indices_by_name,
+  1,  certportal__certificates__v1__bundle_request__number_ranges,
+  (ProtobufCMessageInit) certportal__certificates__v1__bundle_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor certportal__certificates__v1__bundle_record__field_descriptors[2] =
+{
+  {
+    "record_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Certportal__Certificates__V1__BundleRecord, record_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "certificate",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Certportal__Certificates__V1__BundleRecord, certificate),
+    &certportal__certificates__v1__certificate__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned certportal__certificates__v1__bundle_record__field_indices_by_name[] = {
+  1,   /* field[1] = certificate */
+  0,   /* field[0] = record_id */
+};
+static const ProtobufCIntRange certportal__certificates__v1__bundle_record__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor certportal__certificates__v1__bundle_record__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "certportal.certificates.v1.BundleRecord",
+  "BundleRecord",
+  "Certportal__Certificates__V1__BundleRecord",
+  "certportal.certificates.v1",
+  sizeof(Certportal__Certificates__V1__BundleRecord),
+  2,
+  certportal__certificates__v1__bundle_record__field_descriptors,
+  certportal__certificates__v1__bundle_record__field_indices_by_name,
+  1,  certportal__certificates__v1__bundle_record__number_ranges,
+  (ProtobufCMessageInit) certportal__certificates__v1__bundle_record__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor certportal__certificates__v1__bundle_chunk__field_descriptors[3] =
+{
+  {
+    "record",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Certportal__Certificates__V1__BundleChunk, part_case),
+    offsetof(Certportal__Certificates__V1__BundleChunk, record),
+    &certportal__certificates__v1__bundle_record__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "file",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Certportal__Certificates__V1__BundleChunk, part_case),
+    offsetof(Certportal__Certificates__V1__BundleChunk, file),
+    &certportal__certificates__v1__file_header__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "data",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    offsetof(Certportal__Certificates__V1__BundleChunk, part_case),
+    offsetof(Certportal__Certificates__V1__BundleChunk, data),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned certportal__certificates__v1__bundle_chunk__field_indices_by_name[] = {
+  2,   /* field[2] = data */
+  1,   /* field[1] = file */
+  0,   /* field[0] = record */
+};
+static const ProtobufCIntRange certportal__certificates__v1__bundle_chunk__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor certportal__certificates__v1__bundle_chunk__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "certportal.certificates.v1.BundleChunk",
+  "BundleChunk",
+  "Certportal__Certificates__V1__BundleChunk",
+  "certportal.certificates.v1",
+  sizeof(Certportal__Certificates__V1__BundleChunk),
+  3,
+  certportal__certificates__v1__bundle_chunk__field_descriptors,
+  certportal__certificates__v1__bundle_chunk__field_indices_by_name,
+  1,  certportal__certificates__v1__bundle_chunk__number_ranges,
+  (ProtobufCMessageInit) certportal__certificates__v1__bundle_chunk__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor certportal__certificates__v1__share_request__field_descriptors[2] =
 {
   {
@@ -3388,7 +3689,7 @@ const ProtobufCMessageDescriptor certportal__certificates__v1__hand_over_email_r
   (ProtobufCMessageInit) certportal__certificates__v1__hand_over_email_requests_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor certportal__certificates__v1__certificates__method_descriptors[15] =
+static const ProtobufCMethodDescriptor certportal__certificates__v1__certificates__method_descriptors[16] =
 {
   { "ListTemplates", &certportal__certificates__v1__list_templates_request__descriptor, &certportal__certificates__v1__template_list__descriptor },
   { "GetTemplate", &certportal__certificates__v1__get_template_request__descriptor, &certportal__certificates__v1__template__descriptor },
@@ -3399,6 +3700,7 @@ static const ProtobufCMethodDescriptor certportal__certificates__v1__certificate
   { "IssueBatch", &certportal__certificates__v1__issue_batch_request__descriptor, &certportal__certificates__v1__issue_progress__descriptor },
   { "Upload", &certportal__certificates__v1__upload_chunk__descriptor, &certportal__certificates__v1__certificate_write__descriptor },
   { "Download", &certportal__certificates__v1__download_request__descriptor, &certportal__certificates__v1__file_chunk__descriptor },
+  { "Bundle", &certportal__certificates__v1__bundle_request__descriptor, &certportal__certificates__v1__bundle_chunk__descriptor },
   { "Share", &certportal__certificates__v1__share_request__descriptor, &certportal__certificates__v1__certificate_write__descriptor },
   { "Revoke", &certportal__certificates__v1__revoke_request__descriptor, &certportal__certificates__v1__certificate_write__descriptor },
   { "GetHistory", &certportal__certificates__v1__history_request__descriptor, &certportal__certificates__v1__history__descriptor },
@@ -3407,21 +3709,22 @@ static const ProtobufCMethodDescriptor certportal__certificates__v1__certificate
   { "HandOverEmailRequests", &certportal__certificates__v1__hand_over_email_requests_request__descriptor, &certportal__certificates__v1__hand_over_email_requests_response__descriptor },
 };
 const unsigned certportal__certificates__v1__certificates__method_indices_by_name[] = {
+  9,        /* Bundle */
   8,        /* Download */
   4,        /* GetCertificate */
-  11,        /* GetHistory */
+  12,        /* GetHistory */
   1,        /* GetTemplate */
-  14,        /* HandOverEmailRequests */
+  15,        /* HandOverEmailRequests */
   5,        /* Issue */
   6,        /* IssueBatch */
   0,        /* ListTemplates */
-  13,        /* PendingEmailRequests */
+  14,        /* PendingEmailRequests */
   3,        /* PreviewTemplate */
   2,        /* PutTemplate */
-  10,        /* Revoke */
-  9,        /* Share */
+  11,        /* Revoke */
+  10,        /* Share */
   7,        /* Upload */
-  12         /* Verify */
+  13         /* Verify */
 };
 const ProtobufCServiceDescriptor certportal__certificates__v1__certificates__descriptor =
 {
@@ -3430,7 +3733,7 @@ const ProtobufCServiceDescriptor certportal__certificates__v1__certificates__des
   "Certificates",
   "Certportal__Certificates__V1__Certificates",
   "certportal.certificates.v1",
-  15,
+  16,
   certportal__certificates__v1__certificates__method_descriptors,
   certportal__certificates__v1__certificates__method_indices_by_name
 };
@@ -3506,13 +3809,21 @@ void certportal__certificates__v1__certificates__download(ProtobufCService *serv
   assert(service->descriptor == &certportal__certificates__v1__certificates__descriptor);
   service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void certportal__certificates__v1__certificates__bundle(ProtobufCService *service,
+                                                        const Certportal__Certificates__V1__BundleRequest *input,
+                                                        Certportal__Certificates__V1__BundleChunk_Closure closure,
+                                                        void *closure_data)
+{
+  assert(service->descriptor == &certportal__certificates__v1__certificates__descriptor);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void certportal__certificates__v1__certificates__share(ProtobufCService *service,
                                                        const Certportal__Certificates__V1__ShareRequest *input,
                                                        Certportal__Certificates__V1__CertificateWrite_Closure closure,
                                                        void *closure_data)
 {
   assert(service->descriptor == &certportal__certificates__v1__certificates__descriptor);
-  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void certportal__certificates__v1__certificates__revoke(ProtobufCService *service,
                                                         const Certportal__Certificates__V1__RevokeRequest *input,
@@ -3520,7 +3831,7 @@ void certportal__certificates__v1__certificates__revoke(ProtobufCService *servic
                                                         void *closure_data)
 {
   assert(service->descriptor == &certportal__certificates__v1__certificates__descriptor);
-  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void certportal__certificates__v1__certificates__get_history(ProtobufCService *service,
                                                              const Certportal__Certificates__V1__HistoryRequest *input,
@@ -3528,7 +3839,7 @@ void certportal__certificates__v1__certificates__get_history(ProtobufCService *s
                                                              void *closure_data)
 {
   assert(service->descriptor == &certportal__certificates__v1__certificates__descriptor);
-  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void certportal__certificates__v1__certificates__verify(ProtobufCService *service,
                                                         const Certportal__Certificates__V1__VerifyRequest *input,
@@ -3536,7 +3847,7 @@ void certportal__certificates__v1__certificates__verify(ProtobufCService *servic
                                                         void *closure_data)
 {
   assert(service->descriptor == &certportal__certificates__v1__certificates__descriptor);
-  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void certportal__certificates__v1__certificates__pending_email_requests(ProtobufCService *service,
                                                                         const Certportal__Certificates__V1__PendingEmailRequestsRequest *input,
@@ -3544,7 +3855,7 @@ void certportal__certificates__v1__certificates__pending_email_requests(Protobuf
                                                                         void *closure_data)
 {
   assert(service->descriptor == &certportal__certificates__v1__certificates__descriptor);
-  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void certportal__certificates__v1__certificates__hand_over_email_requests(ProtobufCService *service,
                                                                           const Certportal__Certificates__V1__HandOverEmailRequestsRequest *input,
@@ -3552,7 +3863,7 @@ void certportal__certificates__v1__certificates__hand_over_email_requests(Protob
                                                                           void *closure_data)
 {
   assert(service->descriptor == &certportal__certificates__v1__certificates__descriptor);
-  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void certportal__certificates__v1__certificates__init (Certportal__Certificates__V1__Certificates_Service *service,
                                                        Certportal__Certificates__V1__Certificates_ServiceDestroy destroy)

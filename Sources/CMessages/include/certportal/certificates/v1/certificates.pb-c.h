@@ -34,6 +34,9 @@ typedef struct Certportal__Certificates__V1__UploadChunk Certportal__Certificate
 typedef struct Certportal__Certificates__V1__DownloadRequest Certportal__Certificates__V1__DownloadRequest;
 typedef struct Certportal__Certificates__V1__FileHeader Certportal__Certificates__V1__FileHeader;
 typedef struct Certportal__Certificates__V1__FileChunk Certportal__Certificates__V1__FileChunk;
+typedef struct Certportal__Certificates__V1__BundleRequest Certportal__Certificates__V1__BundleRequest;
+typedef struct Certportal__Certificates__V1__BundleRecord Certportal__Certificates__V1__BundleRecord;
+typedef struct Certportal__Certificates__V1__BundleChunk Certportal__Certificates__V1__BundleChunk;
 typedef struct Certportal__Certificates__V1__ShareRequest Certportal__Certificates__V1__ShareRequest;
 typedef struct Certportal__Certificates__V1__RevokeRequest Certportal__Certificates__V1__RevokeRequest;
 typedef struct Certportal__Certificates__V1__AuditEntry Certportal__Certificates__V1__AuditEntry;
@@ -395,6 +398,74 @@ struct  Certportal__Certificates__V1__FileChunk
 #define CERTPORTAL__CERTIFICATES__V1__FILE_CHUNK__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&certportal__certificates__v1__file_chunk__descriptor) \
     , CERTPORTAL__CERTIFICATES__V1__FILE_CHUNK__PART__NOT_SET, {0} }
+
+
+/*
+ * The files of many records at once, for one ZIP: Download's scope and choice of versions
+ * for each record, in one call, with one audit transaction for the whole batch.
+ */
+struct  Certportal__Certificates__V1__BundleRequest
+{
+  ProtobufCMessage base;
+  /*
+   * At most 1,000; in the order the records come back.
+   */
+  size_t n_record_ids;
+  uint64_t *record_ids;
+  /*
+   * Every version the caller may download (admins: all; others: the current one);
+   * false: the current version only.
+   */
+  protobuf_c_boolean all_versions;
+};
+#define CERTPORTAL__CERTIFICATES__V1__BUNDLE_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&certportal__certificates__v1__bundle_request__descriptor) \
+    , 0,NULL, 0 }
+
+
+/*
+ * Starts a record's part of a bundle. Without `certificate`, nothing of it follows (no such
+ * record in the caller's scope, no certificate yet, or not shared with the caller).
+ */
+struct  Certportal__Certificates__V1__BundleRecord
+{
+  ProtobufCMessage base;
+  uint64_t record_id;
+  /*
+   * As GetCertificate answers the caller.
+   */
+  Certportal__Certificates__V1__Certificate *certificate;
+};
+#define CERTPORTAL__CERTIFICATES__V1__BUNDLE_RECORD__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&certportal__certificates__v1__bundle_record__descriptor) \
+    , 0, NULL }
+
+
+typedef enum {
+  CERTPORTAL__CERTIFICATES__V1__BUNDLE_CHUNK__PART__NOT_SET = 0,
+  CERTPORTAL__CERTIFICATES__V1__BUNDLE_CHUNK__PART_RECORD = 1,
+  CERTPORTAL__CERTIFICATES__V1__BUNDLE_CHUNK__PART_FILE = 2,
+  CERTPORTAL__CERTIFICATES__V1__BUNDLE_CHUNK__PART_DATA = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(CERTPORTAL__CERTIFICATES__V1__BUNDLE_CHUNK__PART__CASE)
+} Certportal__Certificates__V1__BundleChunk__PartCase;
+
+/*
+ * A bundle: for each record named, in order, its BundleRecord, then for each version sent
+ * its FileHeader and the file's bytes.
+ */
+struct  Certportal__Certificates__V1__BundleChunk
+{
+  ProtobufCMessage base;
+  Certportal__Certificates__V1__BundleChunk__PartCase part_case;
+  union {
+    Certportal__Certificates__V1__BundleRecord *record;
+    Certportal__Certificates__V1__FileHeader *file;
+    ProtobufCBinaryData data;
+  };
+};
+#define CERTPORTAL__CERTIFICATES__V1__BUNDLE_CHUNK__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&certportal__certificates__v1__bundle_chunk__descriptor) \
+    , CERTPORTAL__CERTIFICATES__V1__BUNDLE_CHUNK__PART__NOT_SET, {0} }
 
 
 struct  Certportal__Certificates__V1__ShareRequest
@@ -917,6 +988,63 @@ Certportal__Certificates__V1__FileChunk *
 void   certportal__certificates__v1__file_chunk__free_unpacked
                      (Certportal__Certificates__V1__FileChunk *message,
                       ProtobufCAllocator *allocator);
+/* Certportal__Certificates__V1__BundleRequest methods */
+void   certportal__certificates__v1__bundle_request__init
+                     (Certportal__Certificates__V1__BundleRequest         *message);
+size_t certportal__certificates__v1__bundle_request__get_packed_size
+                     (const Certportal__Certificates__V1__BundleRequest   *message);
+size_t certportal__certificates__v1__bundle_request__pack
+                     (const Certportal__Certificates__V1__BundleRequest   *message,
+                      uint8_t             *out);
+size_t certportal__certificates__v1__bundle_request__pack_to_buffer
+                     (const Certportal__Certificates__V1__BundleRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Certportal__Certificates__V1__BundleRequest *
+       certportal__certificates__v1__bundle_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   certportal__certificates__v1__bundle_request__free_unpacked
+                     (Certportal__Certificates__V1__BundleRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Certportal__Certificates__V1__BundleRecord methods */
+void   certportal__certificates__v1__bundle_record__init
+                     (Certportal__Certificates__V1__BundleRecord         *message);
+size_t certportal__certificates__v1__bundle_record__get_packed_size
+                     (const Certportal__Certificates__V1__BundleRecord   *message);
+size_t certportal__certificates__v1__bundle_record__pack
+                     (const Certportal__Certificates__V1__BundleRecord   *message,
+                      uint8_t             *out);
+size_t certportal__certificates__v1__bundle_record__pack_to_buffer
+                     (const Certportal__Certificates__V1__BundleRecord   *message,
+                      ProtobufCBuffer     *buffer);
+Certportal__Certificates__V1__BundleRecord *
+       certportal__certificates__v1__bundle_record__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   certportal__certificates__v1__bundle_record__free_unpacked
+                     (Certportal__Certificates__V1__BundleRecord *message,
+                      ProtobufCAllocator *allocator);
+/* Certportal__Certificates__V1__BundleChunk methods */
+void   certportal__certificates__v1__bundle_chunk__init
+                     (Certportal__Certificates__V1__BundleChunk         *message);
+size_t certportal__certificates__v1__bundle_chunk__get_packed_size
+                     (const Certportal__Certificates__V1__BundleChunk   *message);
+size_t certportal__certificates__v1__bundle_chunk__pack
+                     (const Certportal__Certificates__V1__BundleChunk   *message,
+                      uint8_t             *out);
+size_t certportal__certificates__v1__bundle_chunk__pack_to_buffer
+                     (const Certportal__Certificates__V1__BundleChunk   *message,
+                      ProtobufCBuffer     *buffer);
+Certportal__Certificates__V1__BundleChunk *
+       certportal__certificates__v1__bundle_chunk__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   certportal__certificates__v1__bundle_chunk__free_unpacked
+                     (Certportal__Certificates__V1__BundleChunk *message,
+                      ProtobufCAllocator *allocator);
 /* Certportal__Certificates__V1__ShareRequest methods */
 void   certportal__certificates__v1__share_request__init
                      (Certportal__Certificates__V1__ShareRequest         *message);
@@ -1201,6 +1329,15 @@ typedef void (*Certportal__Certificates__V1__FileHeader_Closure)
 typedef void (*Certportal__Certificates__V1__FileChunk_Closure)
                  (const Certportal__Certificates__V1__FileChunk *message,
                   void *closure_data);
+typedef void (*Certportal__Certificates__V1__BundleRequest_Closure)
+                 (const Certportal__Certificates__V1__BundleRequest *message,
+                  void *closure_data);
+typedef void (*Certportal__Certificates__V1__BundleRecord_Closure)
+                 (const Certportal__Certificates__V1__BundleRecord *message,
+                  void *closure_data);
+typedef void (*Certportal__Certificates__V1__BundleChunk_Closure)
+                 (const Certportal__Certificates__V1__BundleChunk *message,
+                  void *closure_data);
 typedef void (*Certportal__Certificates__V1__ShareRequest_Closure)
                  (const Certportal__Certificates__V1__ShareRequest *message,
                   void *closure_data);
@@ -1280,6 +1417,10 @@ struct Certportal__Certificates__V1__Certificates_Service
                    const Certportal__Certificates__V1__DownloadRequest *input,
                    Certportal__Certificates__V1__FileChunk_Closure closure,
                    void *closure_data);
+  void (*bundle)(Certportal__Certificates__V1__Certificates_Service *service,
+                 const Certportal__Certificates__V1__BundleRequest *input,
+                 Certportal__Certificates__V1__BundleChunk_Closure closure,
+                 void *closure_data);
   void (*share)(Certportal__Certificates__V1__Certificates_Service *service,
                 const Certportal__Certificates__V1__ShareRequest *input,
                 Certportal__Certificates__V1__CertificateWrite_Closure closure,
@@ -1321,6 +1462,7 @@ void certportal__certificates__v1__certificates__init (Certportal__Certificates_
       function_prefix__ ## issue_batch,\
       function_prefix__ ## upload,\
       function_prefix__ ## download,\
+      function_prefix__ ## bundle,\
       function_prefix__ ## share,\
       function_prefix__ ## revoke,\
       function_prefix__ ## get_history,\
@@ -1363,6 +1505,10 @@ void certportal__certificates__v1__certificates__download(ProtobufCService *serv
                                                           const Certportal__Certificates__V1__DownloadRequest *input,
                                                           Certportal__Certificates__V1__FileChunk_Closure closure,
                                                           void *closure_data);
+void certportal__certificates__v1__certificates__bundle(ProtobufCService *service,
+                                                        const Certportal__Certificates__V1__BundleRequest *input,
+                                                        Certportal__Certificates__V1__BundleChunk_Closure closure,
+                                                        void *closure_data);
 void certportal__certificates__v1__certificates__share(ProtobufCService *service,
                                                        const Certportal__Certificates__V1__ShareRequest *input,
                                                        Certportal__Certificates__V1__CertificateWrite_Closure closure,
@@ -1408,6 +1554,9 @@ extern const ProtobufCMessageDescriptor certportal__certificates__v1__upload_chu
 extern const ProtobufCMessageDescriptor certportal__certificates__v1__download_request__descriptor;
 extern const ProtobufCMessageDescriptor certportal__certificates__v1__file_header__descriptor;
 extern const ProtobufCMessageDescriptor certportal__certificates__v1__file_chunk__descriptor;
+extern const ProtobufCMessageDescriptor certportal__certificates__v1__bundle_request__descriptor;
+extern const ProtobufCMessageDescriptor certportal__certificates__v1__bundle_record__descriptor;
+extern const ProtobufCMessageDescriptor certportal__certificates__v1__bundle_chunk__descriptor;
 extern const ProtobufCMessageDescriptor certportal__certificates__v1__share_request__descriptor;
 extern const ProtobufCMessageDescriptor certportal__certificates__v1__revoke_request__descriptor;
 extern const ProtobufCMessageDescriptor certportal__certificates__v1__audit_entry__descriptor;
