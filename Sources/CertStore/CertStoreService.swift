@@ -117,10 +117,13 @@ public struct CertStoreService: RPCService {
                   principal == .admin || version.number == certificate.current?.number else {
                 throw RPCError(.notFound, "version: the certificate has no such version")
             }
-            guard let bytes = try await store.file(request.recordId, version: number) else {
+            guard let file = try await store.fileLocation(request.recordId, version: number) else {
                 throw RPCError(.notFound, "version: the certificate has no such version")
             }
-            try await send(bytes, fileName: version.fileName, mediaType: version.mediaType, version: number, to: writer)
+            // The header goes at once, each chunk as soon as it is read.
+            try await send(size: file.size, fileName: version.fileName, mediaType: version.mediaType, version: number, to: writer) { offset in
+                try await store.filePiece(file.rowID, offset: offset, maxBytes: Self.chunkSize)
+            }
             try await store.recordDownload(request.recordId, version: number, actor: actor(context))
         }
         registerBundle(into: &router)
@@ -304,23 +307,35 @@ public struct CertStoreService: RPCService {
 
     // MARK: Files out
 
+    /// A file in one array: its header, then chunks of `chunkSize`.
     func send(_ bytes: [UInt8], fileName: String, mediaType: String, version: Int,
               to writer: MessageWriter<Certportal_Certificates_V1_FileChunk>) async throws {
+        try await send(size: bytes.count, fileName: fileName, mediaType: mediaType, version: version, to: writer) { offset in
+            Array(bytes[offset..<min(bytes.count, offset + Self.chunkSize)])
+        }
+    }
+
+    /// A file of `size` bytes: its header, then a chunk for each `chunkSize` piece that
+    /// `piece(offset)` gives.
+    func send(size: Int, fileName: String, mediaType: String, version: Int,
+              to writer: MessageWriter<Certportal_Certificates_V1_FileChunk>,
+              piece: (Int) async throws -> [UInt8]) async throws {
         var header = Certportal_Certificates_V1_FileHeader()
         header.fileName = fileName
         header.mediaType = mediaType
-        header.size = UInt64(bytes.count)
+        header.size = UInt64(size)
         header.version = UInt32(version)
         var first = Certportal_Certificates_V1_FileChunk()
         first.part = .header(header)
         try await writer.write(first)
         var offset = 0
-        while offset < bytes.count {
-            let end = min(bytes.count, offset + Self.chunkSize)
+        while offset < size {
+            let data = try await piece(offset)
+            guard !data.isEmpty else { throw RPCError(.internalError, "the file ended at \(offset) of its \(size) bytes") }
             var chunk = Certportal_Certificates_V1_FileChunk()
-            chunk.part = .data(Array(bytes[offset..<end]))
+            chunk.part = .data(data)
             try await writer.write(chunk)
-            offset = end
+            offset += data.count
         }
     }
 

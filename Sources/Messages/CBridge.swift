@@ -2,9 +2,10 @@
 // code (Generated/*.pb.swift) supplies, per message, the calls into the protoc-c functions
 // and the field-by-field copies; everything generic lives here.
 //
-// Encoding builds the C struct in a CArena (the stack for small messages), sizes it with
-// protobuf_c_message_get_packed_size, packs it with protobuf_c_message_pack straight into
-// the caller's array, then frees the arena at once. Decoding runs protobuf_c_message_unpack
+// Encoding builds the C struct in a CArena (the stack for small messages; bytes fields
+// point into their arrays), sizes it with protobuf_c_message_get_packed_size, packs it
+// with protobuf_c_message_pack straight into the caller's array, then frees the arena at
+// once. Decoding runs protobuf_c_message_unpack
 // (default allocator), copies the C struct into Swift values and frees it with
 // protobuf_c_message_free_unpacked. (protoc-c writes typed *__pack/*__unpack wrappers for
 // top-level messages only, so the generic functions serve nested ones too.)
@@ -64,9 +65,25 @@ enum CBridge {
                     initialized = packed
                 }
                 written = packed
+            } else if buffer.capacity - buffer.count < size {
+                // Appending past the capacity (e.g. after a frame header): a new array of
+                // the bytes so far, the message packed into its uninitialised rest (no
+                // zero fill, no regrow copy).
+                let old = buffer
+                var packed = 0
+                buffer = [UInt8](unsafeUninitializedCapacity: old.count + size) { out, initialized in
+                    old.withUnsafeBufferPointer { prefix in
+                        if let source = prefix.baseAddress {
+                            out.baseAddress!.initialize(from: source, count: prefix.count)
+                        }
+                    }
+                    packed = protobuf_c_message_pack(base, out.baseAddress! + old.count)
+                    initialized = old.count + packed
+                }
+                written = packed
             } else {
-                // Appending (e.g. after a frame header): Array has no uninitialised append,
-                // so grow with zeros and pack over them.
+                // Appending within the capacity: Array has no uninitialised append, so grow
+                // with zeros and pack over them.
                 let start = buffer.count
                 buffer.append(contentsOf: repeatElement(0, count: size))
                 written = buffer.withUnsafeMutableBufferPointer { out in
@@ -177,6 +194,8 @@ struct CArena: ~Copyable {
     private var cursor: UnsafeMutableRawPointer
     private var end: UnsafeMutableRawPointer
     private var blocks: [UnsafeMutableRawPointer] = []
+    /// Arrays whose storage the C struct points into (bytes fields).
+    private var retained: [[UInt8]] = []
     private var nextBlockBytes = 4096
 
     init(scratch: UnsafeMutableRawBufferPointer) {
@@ -241,12 +260,13 @@ struct CArena: ~Copyable {
         return p
     }
 
+    /// The array's own storage, not a copy (a file chunk is packed once, not copied
+    /// first): the arena holds a reference to the array until it is freed, and nothing
+    /// can mutate that storage in place meanwhile (a write to any copy copies first).
     mutating func binaryData(_ bytes: [UInt8]) -> ProtobufCBinaryData {
         guard !bytes.isEmpty else { return ProtobufCBinaryData(len: 0, data: nil) }
-        let p = allocate(UInt8.self, count: bytes.count)
-        bytes.withUnsafeBufferPointer { source in
-            p.initialize(from: source.baseAddress!, count: source.count)
-        }
+        retained.append(bytes)
+        let p = bytes.withUnsafeBufferPointer { UnsafeMutablePointer(mutating: $0.baseAddress!) }
         return ProtobufCBinaryData(len: bytes.count, data: p)
     }
 

@@ -42,6 +42,8 @@ final class Connection: Sendable {
         var spare: [UInt8] = []
         /// Bytes of the batch the writer is writing right now.
         var inFlight = 0
+        /// A batch the socket took only part of, and how much: written first, next time.
+        var unfinished: (batch: [UInt8], offset: Int)?
         /// Someone (a sending task or the writer thread) is the one writer.
         var writerBusy = false
         var closed = false
@@ -50,7 +52,7 @@ final class Connection: Sendable {
         var threadsRunning = 2
         /// The descriptor was closed; its number may already belong to another socket.
         var released = false
-        var queued: Int { pending.count + inFlight }
+        var queued: Int { pending.count + inFlight + (unfinished.map { $0.batch.count - $0.offset } ?? 0) }
     }
 
     private let state = Mutex(WriteState())
@@ -84,7 +86,12 @@ final class Connection: Sendable {
     func send(_ bytes: [UInt8]) -> Bool {
         let outcome = state.withLock { state -> Bool? in
             guard !state.closed, !state.closeWhenFlushed else { return nil }
-            state.pending.append(contentsOf: bytes)
+            if state.pending.isEmpty && bytes.count > state.pending.capacity {
+                // Nothing queued: take the array itself (a file chunk is not copied again).
+                state.pending = bytes
+            } else {
+                state.pending.append(contentsOf: bytes)
+            }
             if state.writerBusy { return false }
             state.writerBusy = true
             return true
@@ -100,6 +107,7 @@ final class Connection: Sendable {
     /// full (keeping it, for the writer thread). Only the one writer calls this.
     private func flush() -> FlushResult {
         var batch: [UInt8] = []
+        var offset = 0
         while true {
             var waiters: [CheckedContinuation<Void, Never>] = []
             var closeNow = false
@@ -114,12 +122,19 @@ final class Connection: Sendable {
                     waiters = state.capacityWaiters
                     state.capacityWaiters = []
                 }
+                if let unfinished = state.unfinished, !state.closed {
+                    state.unfinished = nil
+                    (batch, offset) = unfinished
+                    state.inFlight = batch.count - offset
+                    return true
+                }
                 guard !state.pending.isEmpty, !state.closed else {
                     state.writerBusy = false
                     closeNow = state.closeWhenFlushed
                     return false
                 }
                 batch = state.pending
+                offset = 0
                 state.pending = state.spare
                 state.spare = []
                 state.inFlight = batch.count
@@ -130,7 +145,6 @@ final class Connection: Sendable {
                 if closeNow { close() }
                 return .drained
             }
-            var offset = 0
             do {
                 while offset < batch.count {
                     let result = try batch.withUnsafeBytes { raw throws(SystemCallError) in
@@ -144,9 +158,10 @@ final class Connection: Sendable {
                 return .failed
             }
             if offset < batch.count {
-                // The socket is full: put the rest back in front, keep the writer role.
+                // The socket is full: keep the rest for next time (ahead of what is pending)
+                // and the writer role.
                 state.withLock { state in
-                    state.pending.insert(contentsOf: batch[offset...], at: 0)
+                    state.unfinished = (batch, offset)
                     state.inFlight = 0
                 }
                 return .wouldBlock
@@ -222,9 +237,8 @@ final class Connection: Sendable {
             threadExited()
         }
         var decoder = FrameDecoder(maxBodyBytes: limits.maxFrameBytes)
-        let bufferSize = 64 * 1024
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 16)
-        defer { buffer.deallocate() }
+        // Reads go straight into the decoder's buffer, at least this much at a time.
+        let readBytes = 64 * 1024
         let stallMilliseconds = Int32(clamping: limits.readTimeout.components.seconds * 1000
             + limits.readTimeout.components.attoseconds / 1_000_000_000_000_000)
         do {
@@ -235,13 +249,12 @@ final class Connection: Sendable {
                     delegate.connection(self, failed: "read timeout: the peer sent part of a frame and then nothing for \(limits.readTimeout)")
                     return
                 }
-                switch try Syscall.read(fd, into: buffer) {
+                switch try decoder.read(room: readBytes, { space throws(SystemCallError) in try Syscall.read(fd, into: space) }) {
                 case .wouldBlock:
                     continue
                 case .endOfFile:
                     return
-                case .processed(let count):
-                    decoder.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+                case .processed:
                     while let frame = try decoder.next() {
                         guard delegate.connection(self, received: frame) else { return }
                     }

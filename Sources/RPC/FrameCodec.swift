@@ -33,31 +33,80 @@ public enum FrameFormat {
 /// flags and length before it buffers a body, so a hostile length never allocates.
 public struct FrameDecoder: Sendable {
     public let maxBodyBytes: Int
+    /// Unread bytes are `start..<end`; the rest is room for more (a socket reads into it).
     private var buffer: [UInt8] = []
     private var start = 0
+    private var end = 0
 
     public init(maxBodyBytes: Int = FrameFormat.defaultMaxBodyBytes) {
         self.maxBodyBytes = maxBodyBytes
     }
 
     /// True while some bytes of an incomplete frame are buffered.
-    public var hasPartialFrame: Bool { start < buffer.count }
+    public var hasPartialFrame: Bool { start < end }
 
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
-        if start > 0 && start >= buffer.count / 2 {
-            buffer.removeSubrange(0..<start)
-            start = 0
+        makeRoom(bytes.count)
+        buffer.withUnsafeMutableBytes { raw in
+            UnsafeMutableRawBufferPointer(rebasing: raw[end..<end + bytes.count]).copyMemory(from: bytes)
         }
-        buffer.append(contentsOf: bytes)
+        end += bytes.count
     }
 
     public mutating func append(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { append($0) }
     }
 
+    /// Lets `read` (a socket read) write straight into the room after the unread bytes: no
+    /// copy on the way in. It gets `room` bytes, or all the rest of a larger frame whose
+    /// header is in, so that a large frame ends where a read ends and its bytes are never
+    /// moved to make room for the next.
+    mutating func read(room: Int, _ read: (UnsafeMutableRawBufferPointer) throws(SystemCallError) -> IOResult) throws(SystemCallError) -> IOResult {
+        var count = room
+        let unread = end - start
+        if unread >= FrameFormat.headerSize {
+            let length = Int(buffer[start + 1]) << 24 | Int(buffer[start + 2]) << 16
+                | Int(buffer[start + 3]) << 8 | Int(buffer[start + 4])
+            let missing = FrameFormat.headerSize + length - unread
+            if length <= maxBodyBytes && missing > room { count = missing }
+        }
+        makeRoom(count)
+        let outcome = buffer.withUnsafeMutableBytes { raw in
+            Result { () throws(SystemCallError) in try read(UnsafeMutableRawBufferPointer(rebasing: raw[end..<end + count])) }
+        }
+        let result = try outcome.get()
+        if case .processed(let count) = result { end += count }
+        return result
+    }
+
+    /// At least `room` bytes free after the unread ones: the unread bytes move to the front
+    /// when that is enough, else the buffer doubles (its size stays for the next frames).
+    private mutating func makeRoom(_ room: Int) {
+        if start == end {
+            start = 0
+            end = 0
+        }
+        guard buffer.count - end < room else { return }
+        if start > 0 && buffer.count - (end - start) >= room {
+            buffer.withUnsafeMutableBytes { raw in
+                raw.baseAddress!.copyMemory(from: raw.baseAddress! + start, byteCount: end - start)
+            }
+        } else {
+            var grown = [UInt8](repeating: 0, count: max(buffer.count * 2, end - start + room))
+            grown.withUnsafeMutableBytes { raw in
+                buffer.withUnsafeBytes { old in
+                    UnsafeMutableRawBufferPointer(rebasing: raw[0..<end - start]).copyMemory(from: UnsafeRawBufferPointer(rebasing: old[start..<end]))
+                }
+            }
+            buffer = grown
+        }
+        end -= start
+        start = 0
+    }
+
     /// The next complete frame, or nil when more bytes are needed.
     public mutating func next() throws(FrameError) -> Frame? {
-        let available = buffer.count - start
+        let available = end - start
         guard available >= FrameFormat.headerSize else { return nil }
         let flags = buffer[start]
         guard flags & ~FrameFormat.compressedFlag == 0 else { throw .unknownFlags(flags) }
@@ -75,6 +124,7 @@ public struct FrameDecoder: Sendable {
                 throw .badCompression(error.description)
             }
         } else {
+            if let frame = Self.messageFrame(buffer, bodyStart..<bodyStart + length) { return frame }
             body = buffer[bodyStart..<bodyStart + length]
         }
         do {
@@ -85,9 +135,61 @@ public struct FrameDecoder: Sendable {
     }
 }
 
+// Message frames carry every byte of every call, so both directions take a short way for
+// them: the Frame's two fields written and read here (the same bytes protobuf-c writes), the
+// payload copied once, where the generic path copies it twice. Anything else, or anything
+// unusual in a message frame, goes through protobuf-c.
+extension FrameDecoder {
+    /// A frame that is exactly `call_id` (field 1, varint) and `message` (field 3, bytes),
+    /// decoded with one copy of the payload; nil for anything else.
+    static func messageFrame(_ buffer: [UInt8], _ range: Range<Int>) -> Frame? {
+        buffer.withUnsafeBufferPointer { bytes -> Frame? in
+            var at = range.lowerBound
+            var callID: UInt64 = 0
+            var payload: Range<Int>?
+            while at < range.upperBound {
+                guard let tag = varint(bytes, &at, end: range.upperBound) else { return nil }
+                switch tag {
+                case 0x08:
+                    guard let value = varint(bytes, &at, end: range.upperBound) else { return nil }
+                    callID = value
+                case 0x1A:
+                    guard payload == nil, let length = varint(bytes, &at, end: range.upperBound),
+                          length <= UInt64(range.upperBound - at) else { return nil }
+                    payload = at..<at + Int(length)
+                    at += Int(length)
+                default:
+                    return nil
+                }
+            }
+            guard let payload else { return nil }
+            return Frame(callId: callID, kind: .message(Array(bytes[payload])))
+        }
+    }
+
+    /// A base-128 varint of at most 64 bits at `at`, which moves past it; nil when it is
+    /// cut off or longer.
+    private static func varint(_ bytes: UnsafeBufferPointer<UInt8>, _ at: inout Int, end: Int) -> UInt64? {
+        var value: UInt64 = 0
+        for shift in stride(from: 0, to: 64, by: 7) {
+            guard at < end else { return nil }
+            let byte = bytes[at]
+            at += 1
+            if shift == 63 && byte > 1 { return nil }
+            value |= UInt64(byte & 0x7F) << UInt64(shift)
+            if byte < 0x80 { return value }
+        }
+        return nil
+    }
+}
+
 /// Writes frames: header, then the (optionally compressed) body.
 public enum FrameEncoder {
     public static func append(_ frame: Frame, compress: Bool = false, to output: inout [UInt8]) {
+        if !compress, case .message(let payload)? = frame.kind {
+            appendMessage(callID: frame.callId, payload, to: &output)
+            return
+        }
         let headerAt = output.count
         output.append(contentsOf: [0, 0, 0, 0, 0])
         frame.serialize(into: &output)
@@ -107,6 +209,36 @@ public enum FrameEncoder {
         output[headerAt + 2] = UInt8(truncatingIfNeeded: length >> 16)
         output[headerAt + 3] = UInt8(truncatingIfNeeded: length >> 8)
         output[headerAt + 4] = UInt8(truncatingIfNeeded: length)
+    }
+
+    /// An uncompressed message frame: `call_id` (when not 0) and `message`, in field order
+    /// as protobuf-c packs them, the payload copied once into space reserved for all of it.
+    static func appendMessage(callID: UInt64, _ payload: [UInt8], to output: inout [UInt8]) {
+        var fields: [UInt8] = []
+        if callID != 0 {
+            fields.append(0x08)
+            appendVarint(callID, to: &fields)
+        }
+        fields.append(0x1A)
+        appendVarint(UInt64(payload.count), to: &fields)
+        let length = fields.count + payload.count
+        output.reserveCapacity(output.count + FrameFormat.headerSize + length)
+        output.append(0)
+        output.append(UInt8(truncatingIfNeeded: length >> 24))
+        output.append(UInt8(truncatingIfNeeded: length >> 16))
+        output.append(UInt8(truncatingIfNeeded: length >> 8))
+        output.append(UInt8(truncatingIfNeeded: length))
+        output.append(contentsOf: fields)
+        output.append(contentsOf: payload)
+    }
+
+    private static func appendVarint(_ value: UInt64, to output: inout [UInt8]) {
+        var value = value
+        while value >= 0x80 {
+            output.append(UInt8(truncatingIfNeeded: value) | 0x80)
+            value >>= 7
+        }
+        output.append(UInt8(value))
     }
 
     public static func encode(_ frame: Frame, compress: Bool = false) -> [UInt8] {

@@ -41,6 +41,9 @@ public final class Database {
         /// Bytes of the file read through a memory map instead of `read` calls (0: none).
         /// Address space only; the pages are the operating system's file cache.
         public var mmapSize: Int = 0
+        /// Bytes per page of a database this connection creates (nil: SQLite's 4,096). An
+        /// existing file keeps its own: in WAL mode the page size never changes.
+        public var pageSize: Int?
 
         public init(
             access: Access = .readWriteCreate,
@@ -90,6 +93,8 @@ public final class Database {
 
         try check(sqlite3_busy_timeout(handle, Self.milliseconds(options.busyTimeout)), connection: handle)
         if options.access == .readWriteCreate {
+            // Before the journal mode, which writes the first page of a new file.
+            if let pageSize = options.pageSize { try execute("PRAGMA page_size = \(pageSize)") }
             // The journal mode is stored in the file; a read-only connection inherits it.
             try execute("PRAGMA journal_mode = \(options.journalMode.rawValue)")
         }
@@ -160,6 +165,26 @@ public final class Database {
         try withStatement(sql, bindings) { statement in
             try statement.step() ? statement.row[0] : nil
         }
+    }
+
+    /// At most `maxBytes` of the blob in row `rowID` from `offset` on, read straight out of
+    /// the file (a file streamed in chunks: one copy, where a column read copies it whole
+    /// twice); empty past its end. Throws when there is no such row.
+    public func blobPiece(table: String, column: String, rowID: Int64, offset: Int, maxBytes: Int) throws -> [UInt8] {
+        precondition(offset >= 0 && maxBytes >= 0)
+        var blob: OpaquePointer?
+        let code = sqlite3_blob_open(handle, "main", table, column, rowID, 0, &blob)
+        defer { sqlite3_blob_close(blob) }
+        try check(code, connection: handle)
+        let count = max(0, min(maxBytes, Int(sqlite3_blob_bytes(blob)) - offset))
+        guard count > 0 else { return [] }
+        var status = SQLITE_OK
+        let piece = [UInt8](unsafeUninitializedCapacity: count) { out, initialized in
+            status = sqlite3_blob_read(blob, out.baseAddress, Int32(count), Int32(offset))
+            initialized = status == SQLITE_OK ? count : 0
+        }
+        try check(status, connection: handle)
+        return piece
     }
 
     // MARK: Statements

@@ -32,6 +32,42 @@ struct DatabaseTests {
         #expect(error?.code.primary == .readOnly)
     }
 
+    @Test func pageSizeAppliesToANewFileOnly() throws {
+        let scratch = try Scratch()
+        var options = Database.Options()
+        options.pageSize = 1 << 16
+        let created = try Database(path: scratch.path("new.sqlite"), options: options)
+        try created.execute("CREATE TABLE t(v)")
+        #expect(try created.scalar("PRAGMA page_size") == .integer(65536))
+        #expect(try created.scalar("PRAGMA journal_mode") == .text("wal"))
+
+        let existing = try Database(path: scratch.path("old.sqlite"))
+        try existing.execute("CREATE TABLE t(v)")
+        let reopened = try Database(path: scratch.path("old.sqlite"), options: options)
+        try reopened.run("INSERT INTO t(v) VALUES (1)")
+        #expect(try reopened.scalar("PRAGMA page_size") == .integer(4096))
+        #expect(try reopened.scalar("SELECT count(*) FROM t") == .integer(1))
+    }
+
+    @Test func blobPiecesReadABlobInOrderAndRefuseAMissingRow() throws {
+        let scratch = try Scratch()
+        let db = try Database(path: scratch.path())
+        try db.execute("CREATE TABLE files(name TEXT, bytes BLOB)")
+        let bytes = (0..<10_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let rowID = try db.run("INSERT INTO files(name, bytes) VALUES ('a', ?)", [bytes]).lastInsertRowID
+        let pieces = try stride(from: 0, to: 12_288, by: 4096).map { offset in
+            try db.blobPiece(table: "files", column: "bytes", rowID: rowID, offset: offset, maxBytes: 4096)
+        }
+        #expect(pieces.map(\.count) == [4096, 4096, 1808])
+        #expect(Array(pieces.joined()) == bytes)
+        #expect(try db.blobPiece(table: "files", column: "bytes", rowID: rowID, offset: 10_000, maxBytes: 4096).isEmpty)
+        try db.run("INSERT INTO files(name, bytes) VALUES ('empty', ?)", [[UInt8]()])
+        #expect(try db.blobPiece(table: "files", column: "bytes", rowID: rowID + 1, offset: 0, maxBytes: 4096).isEmpty)
+        #expect(throws: StorageError.self) {
+            try db.blobPiece(table: "files", column: "bytes", rowID: rowID + 2, offset: 0, maxBytes: 4096)
+        }
+    }
+
     @Test func walIsTheDefaultJournalMode() throws {
         let scratch = try Scratch()
         let db = try Database(path: scratch.path())
