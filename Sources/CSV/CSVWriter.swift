@@ -22,22 +22,25 @@ public enum CSVWriter {
     /// between fields and the CRLF after the last.
     public static func appendField(_ field: String, to buffer: inout [UInt8]) {
         var field = field
-        field.withUTF8 { bytes in
-            guard needsQuotes(bytes) else {
-                buffer.append(contentsOf: bytes)
-                return
-            }
-            buffer.append(ASCII.quote)
-            var start = 0
-            for index in bytes.indices where bytes[index] == ASCII.quote {
-                // Copy through the quote, then write it a second time.
-                buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...index]))
-                buffer.append(ASCII.quote)
-                start = index + 1
-            }
-            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
-            buffer.append(ASCII.quote)
+        field.withUTF8 { appendField(bytes: $0, to: &buffer) }
+    }
+
+    /// The same for a field's UTF-8 bytes.
+    public static func appendField(bytes: UnsafeBufferPointer<UInt8>, to buffer: inout [UInt8]) {
+        guard needsQuotes(bytes) else {
+            buffer.append(contentsOf: bytes)
+            return
         }
+        buffer.append(ASCII.quote)
+        var start = 0
+        for index in bytes.indices where bytes[index] == ASCII.quote {
+            // Copy through the quote, then write it a second time.
+            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...index]))
+            buffer.append(ASCII.quote)
+            start = index + 1
+        }
+        buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
+        buffer.append(ASCII.quote)
     }
 
     private static func needsQuotes(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {

@@ -68,23 +68,23 @@ public enum FeedLog {
                                          into event: inout [UInt8]) {
         let urlBytes = bookingURL.utf8.count
         var recordLength = fields.count
-        if recordID != 0 { recordLength += 1 + Wire.varintLength(recordID) }
-        if urlBytes > 0 { recordLength += 2 + Wire.varintLength(UInt64(urlBytes)) + urlBytes }
+        if recordID != 0 { recordLength += 1 + ProtoWire.varintLength(recordID) }
+        if urlBytes > 0 { recordLength += 2 + ProtoWire.varintLength(UInt64(urlBytes)) + urlBytes }
         event.reserveCapacity(event.count + recordLength + 24)
         if atMs != 0 {
-            Wire.key(field: 2, type: .varint, into: &event)          // FeedEvent.at_ms
-            Wire.varint(UInt64(bitPattern: atMs), into: &event)
+            ProtoWire.key(field: 2, type: .varint, into: &event)          // FeedEvent.at_ms
+            ProtoWire.varint(UInt64(bitPattern: atMs), into: &event)
         }
-        Wire.key(field: 3, type: .lengthDelimited, into: &event)     // FeedEvent.record
-        Wire.varint(UInt64(recordLength), into: &event)
+        ProtoWire.key(field: 3, type: .lengthDelimited, into: &event)     // FeedEvent.record
+        ProtoWire.varint(UInt64(recordLength), into: &event)
         if recordID != 0 {
-            Wire.key(field: 1, type: .varint, into: &event)          // CatalogRecord.record_id
-            Wire.varint(recordID, into: &event)
+            ProtoWire.key(field: 1, type: .varint, into: &event)          // CatalogRecord.record_id
+            ProtoWire.varint(recordID, into: &event)
         }
         event.append(contentsOf: fields)
         if urlBytes > 0 {
-            Wire.key(field: 19, type: .lengthDelimited, into: &event) // CatalogRecord.booking_url
-            Wire.varint(UInt64(urlBytes), into: &event)
+            ProtoWire.key(field: 19, type: .lengthDelimited, into: &event) // CatalogRecord.booking_url
+            ProtoWire.varint(UInt64(urlBytes), into: &event)
             event.append(contentsOf: bookingURL.utf8)
         }
     }
@@ -93,8 +93,8 @@ public enum FeedLog {
     public static func appendField(_ field: UInt64, _ text: String, into bytes: inout [UInt8]) {
         let utf8 = text.utf8
         guard !utf8.isEmpty else { return }
-        Wire.key(field: field, type: .lengthDelimited, into: &bytes)
-        Wire.varint(UInt64(utf8.count), into: &bytes)
+        ProtoWire.key(field: field, type: .lengthDelimited, into: &bytes)
+        ProtoWire.varint(UInt64(utf8.count), into: &bytes)
         if utf8.withContiguousStorageIfAvailable({ bytes.append(contentsOf: $0) }) == nil {
             bytes.append(contentsOf: utf8)
         }
@@ -102,9 +102,7 @@ public enum FeedLog {
 
     /// Appends a proto3 varint field (nothing when 0, as the generated encoder does).
     public static func appendField(_ field: UInt64, _ value: UInt64, into bytes: inout [UInt8]) {
-        guard value != 0 else { return }
-        Wire.key(field: field, type: .varint, into: &bytes)
-        Wire.varint(value, into: &bytes)
+        ProtoWire.appendField(field, value, into: &bytes)
     }
 
     /// Up to `limit` events after `seq`, oldest first.
@@ -126,31 +124,5 @@ public enum FeedLog {
     /// This feed's identity: made when the database was created.
     public static func feedID(in db: Database) throws -> String {
         try db.scalar("SELECT value FROM feed_meta WHERE key = 'feed_id'")?.string ?? ""
-    }
-}
-
-/// The two protobuf wire pieces `FeedLog.recordEvent` needs.
-enum Wire {
-    enum WireType: UInt64 {
-        case varint = 0
-        case lengthDelimited = 2
-    }
-
-    static func key(field: UInt64, type: WireType, into bytes: inout [UInt8]) {
-        varint(field << 3 | type.rawValue, into: &bytes)
-    }
-
-    /// The bytes `varint` writes for `value`.
-    static func varintLength(_ value: UInt64) -> Int {
-        (64 - value.leadingZeroBitCount + 6) / 7 + (value == 0 ? 1 : 0)
-    }
-
-    static func varint(_ value: UInt64, into bytes: inout [UInt8]) {
-        var value = value
-        while value >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
-            value >>= 7
-        }
-        bytes.append(UInt8(value))
     }
 }

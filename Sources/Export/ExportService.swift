@@ -126,8 +126,11 @@ public struct ExportService: RPCService {
         page.sort = request.sort
         page.pageSize = Self.pageSize
         // The first page before anything is sent: a bad filter or sort is the call's error.
-        var answer = try await stats.unary(Stats.listRecords, page, options: downstream(context))
-        try await stream.header(fileName: "records-\(settings.currentDate).csv", mediaType: "text/csv; charset=utf-8", total: answer.total)
+        // Pages come as wire bytes, written into CSV cells without decoding them into rows.
+        let listRecords = Stats.listRecords.encodedResponse
+        var answer = try await stats.unary(listRecords, page, options: downstream(context))
+        var info = try RecordPageInfo(answer)
+        try await stream.header(fileName: "records-\(settings.currentDate).csv", mediaType: "text/csv; charset=utf-8", total: info.total)
         var buffer = ReportCSV.byteOrderMark
         ReportCSV.appendRow(ReportCSV.recordsHeader, to: &buffer)
         var rows: UInt64 = 0
@@ -135,15 +138,15 @@ public struct ExportService: RPCService {
         while true {
             // The next page is asked for before this one is written, so stats-service reads it
             // while this one is encoded and sent: two pages in memory at most.
-            var next: Task<Certportal_Stats_V1_RecordPage, any Error>?
-            if !answer.nextCursor.isEmpty, !answer.records.isEmpty {
-                page.cursor = answer.nextCursor
+            var next: Task<EncodedMessage<Certportal_Stats_V1_RecordPage>, any Error>?
+            if !info.nextCursor.isEmpty, info.rows > 0 {
+                page.cursor = info.nextCursor
                 let request = page
-                next = Task { try await stats.unary(Stats.listRecords, request, options: options) }
+                next = Task { try await stats.unary(listRecords, request, options: options) }
             }
             do {
-                for row in answer.records { ReportCSV.appendRecord(row, to: &buffer) }
-                rows += UInt64(answer.records.count)
+                try ReportCSV.appendRecords(ofPage: answer, to: &buffer)
+                rows += UInt64(info.rows)
                 try await stream.data(buffer)
                 buffer.removeAll(keepingCapacity: true)
                 try await stream.progress(rows: rows)
@@ -153,6 +156,7 @@ public struct ExportService: RPCService {
             }
             guard let pending = next else { break }
             answer = try await withTaskCancellationHandler { try await pending.value } onCancel: { pending.cancel() }
+            info = try RecordPageInfo(answer)
         }
         return stream.outcome(rows: rows)
     }

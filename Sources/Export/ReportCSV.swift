@@ -12,9 +12,14 @@ enum ReportCSV {
     /// The cell with a leading `'` when it starts like a formula (OWASP's list: `=`, `+`, `-`,
     /// `@`, tab, CR), else as it is. Each is ASCII, so the first UTF-8 byte tells.
     static func neutralised(_ cell: String) -> String {
-        switch cell.utf8.first {
-        case UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), UInt8(ascii: "\t"), UInt8(ascii: "\r"): "'" + cell
-        default: cell
+        if let first = cell.utf8.first, startsFormula(first) { "'" + cell } else { cell }
+    }
+
+    /// Whether a cell whose first byte is `byte` starts like a formula.
+    static func startsFormula(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), UInt8(ascii: "\t"), UInt8(ascii: "\r"): true
+        default: false
         }
     }
 

@@ -38,14 +38,18 @@ extension RecordColumn {
     }
 
     /// The cell as a person reads it in a report: titles for the status, the type and the
-    /// result ("Certified", "Internal", "Pass"), Yes/No for flags, ISO dates as they are.
+    /// result ("Certified", "Internal", "Pass"), Yes/No for flags, ISO dates as they are
+    /// (`appendReportText` makes it).
     public func reportText(of row: Certportal_Stats_V1_RecordRow) -> String {
+        var bytes: [UInt8] = []
         switch value(of: row) {
-        case .text(let text) where self == .status: RecordStatus(rawValue: text)?.title ?? text
-        case .optionalText(let text) where self == .certType || self == .passFail: text.prefix(1).uppercased() + text.dropFirst()
-        case .text(let text), .optionalText(let text): text
-        case .flag(let flag): flag ? "Yes" : "No"
-        case .none: ""
+        case .text(var text), .optionalText(var text):
+            text.withUTF8 { appendReportText(text: UnsafeRawBufferPointer($0), flag: false, to: &bytes) }
+        case .flag(let flag):
+            appendReportText(text: UnsafeRawBufferPointer(start: nil, count: 0), flag: flag, to: &bytes)
+        case .none:
+            break
         }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

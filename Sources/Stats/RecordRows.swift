@@ -39,4 +39,32 @@ enum RecordRows {
         record.status = row.string(at: columnCount) ?? ""
         return record
     }
+
+    /// Each RecordRow field (stats.proto's numbers, in order) and the column it comes from,
+    /// a flag when true.
+    private static let fields: [(field: UInt64, column: Int, flag: Bool)] = [
+        (2, 1, false), (3, 2, false), (4, 3, false), (5, 4, false), (6, 5, false), (7, 6, false),
+        (8, 7, false), (9, 8, false), (10, 9, false), (11, 10, false), (12, 11, false), (13, 12, false),
+        (14, columnCount, false), (15, 13, false), (16, 14, false), (17, 15, false), (18, 16, true),
+        (19, 17, false), (20, 18, true), (21, 19, true), (22, 20, false), (23, 21, true), (24, 22, false),
+    ]
+
+    /// `row(_:)`'s RecordRow as the generated encoder writes it (fields in number order,
+    /// defaults left out), straight from SQLite's bytes into `bytes`, with its key and
+    /// length as field `field` of the enclosing message: a test checks the two agree.
+    /// `scratch` is reused from row to row.
+    static func appendEncoded(_ row: Row, field: UInt64, into bytes: inout [UInt8], scratch: inout [UInt8]) {
+        scratch.removeAll(keepingCapacity: true)
+        ProtoWire.appendField(1, UInt64(bitPattern: row.int64(at: 0) ?? 0), into: &scratch)
+        for (field, column, flag) in fields {
+            if flag {
+                ProtoWire.appendField(field, (row.bool(at: column) ?? false) ? 1 : 0, into: &scratch)
+            } else {
+                row.withText(at: column) { ProtoWire.appendField(field, bytes: $0, into: &scratch) }
+            }
+        }
+        ProtoWire.key(field: field, type: .lengthDelimited, into: &bytes)
+        ProtoWire.varint(UInt64(scratch.count), into: &bytes)
+        bytes.append(contentsOf: scratch)
+    }
 }

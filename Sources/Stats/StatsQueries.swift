@@ -16,7 +16,7 @@ public struct StatsQueries: Sendable {
     public static let defaultPageSize = 50
     public static let maxPageSize = 1_000
     let summaries: AnswerCache<StatusSummary>
-    let pages: AnswerCache<RecordPage>
+    let pages: AnswerCache<EncodedMessage<RecordPage>>
 
     /// `cachingAnswers` false: every query is computed afresh (benchmarks of the queries).
     public init(model: ReadModel, clock: StatusClock, cachingAnswers: Bool = true) {
@@ -89,6 +89,12 @@ public struct StatsQueries: Sendable {
     }
 
     public func page(_ request: Certportal_Stats_V1_ListRecordsRequest, for principal: Principal) async throws -> RecordPage {
+        try await encodedPage(request, for: principal).decoded()
+    }
+
+    /// The page as ListRecords sends it: its rows encoded straight from the read model
+    /// (RecordRows.appendEncoded), kept in the cache as bytes.
+    public func encodedPage(_ request: Certportal_Stats_V1_ListRecordsRequest, for principal: Principal) async throws -> EncodedMessage<RecordPage> {
         try await waitFor(catalog: request.filter?.minCatalogSeq ?? 0, certificates: request.filter?.minCertificateSeq ?? 0)
         let query = try makeQuery(request.filter ?? RecordFilter(), principal)
         let sort = try SortOrder(request.sort)
@@ -102,10 +108,14 @@ public struct StatsQueries: Sendable {
         let pageKey = summaryKey + "\u{1F}\(query.status?.rawValue ?? "")\u{1F}\(sort.column.rawValue)\u{1F}\(sort.descending)\u{1F}\(pageSize)\u{1F}" + request.cursor
         if let page = pages.answer(pageKey, at: version) { return page }
         let page = try await model.pool.read { db in
-            var page = RecordPage()
+            // RecordPage's fields in number order, as the generated encoder writes them.
+            var bytes: [UInt8] = []
             let summary = try cachedSummary(query, db, version: version, key: summaryKey)
-            page.summary = summary
-            page.total = query.status.map { summary.count($0) } ?? summary.total
+            let summaryBytes = summary.serializedBytes()
+            ProtoWire.key(field: 1, type: .lengthDelimited, into: &bytes)
+            ProtoWire.varint(UInt64(summaryBytes.count), into: &bytes)
+            bytes.append(contentsOf: summaryBytes)
+            ProtoWire.appendField(2, query.status.map { summary.count($0) } ?? summary.total, into: &bytes)
             let expression = sort.column.sortSQL(statusSQL: query.statusSQL)
             let direction = sort.descending ? "DESC" : "ASC"
             var sql = "SELECT \(RecordRows.columns), \(query.statusSQL) AS status, \(expression) AS sort_key FROM records"
@@ -124,19 +134,24 @@ public struct StatsQueries: Sendable {
             extra.append(pageSize + 1)
             let statement = try db.cachedStatement(sql)
             try query.bind(statement, extra: extra)
-            var rows: [RecordRow] = []
+            var count = 0
             var last: PageCursor?
+            var scratch: [UInt8] = []
             while try statement.step() {
-                if rows.count == pageSize {
-                    page.nextCursor = last?.encoded ?? ""
+                if count == pageSize {
+                    let cursorBytes = Array((last?.encoded ?? "").utf8)
+                    cursorBytes.withUnsafeBufferPointer { ProtoWire.appendField(4, bytes: $0, into: &bytes) }
                     break
                 }
-                rows.append(RecordRows.row(statement.row))
-                last = PageCursor(value: statement.row[RecordRows.columnCount + 1], id: statement.row.int64(at: 0) ?? 0)
+                RecordRows.appendEncoded(statement.row, field: 3, into: &bytes, scratch: &scratch)
+                count += 1
+                // Only the page's last row can give the next page's cursor.
+                if count == pageSize {
+                    last = PageCursor(value: statement.row[RecordRows.columnCount + 1], id: statement.row.int64(at: 0) ?? 0)
+                }
             }
             try statement.reset()
-            page.records = rows
-            return page
+            return EncodedMessage<RecordPage>(bytes: bytes)
         }
         pages.store(page, for: pageKey, at: version)
         return page

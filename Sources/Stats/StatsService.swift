@@ -12,8 +12,8 @@ public struct StatsService: RPCService {
     }
 
     public func register(into router: inout RPCRouter) {
-        router.unary(Service.listRecords) { request, context in
-            try await queries.page(request, for: context.requirePrincipal())
+        router.unary(Service.listRecords.encodedResponse) { request, context in
+            try await queries.encodedPage(request, for: context.requirePrincipal())
         }
         router.unary(Service.summary) { request, context in
             try await queries.summary(request, for: context.requirePrincipal())

@@ -221,6 +221,18 @@ public struct Row {
         isNull(at: index) ? nil : text(column(index))
     }
 
+    /// The column's UTF-8 as `string(at:)` reads it (empty for NULL), lent to `body`
+    /// without making a String when it is ASCII.
+    public func withText<Result>(at index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
+        let column = column(index)
+        guard let pointer = sqlite3_column_text(handle, column) else { return try body(UnsafeBufferPointer(start: nil, count: 0)) }
+        let bytes = UnsafeBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(handle, column)))
+        if !bytes.contains(where: { $0 >= 0x80 }) { return try body(bytes) }
+        // Not ASCII: as `text` decodes it (bad UTF-8 repaired the same way).
+        var string = String(decoding: bytes, as: UTF8.self)
+        return try string.withUTF8(body)
+    }
+
     /// The column's bytes, or `nil` for NULL.
     public func blob(at index: Int) -> [UInt8]? {
         isNull(at: index) ? nil : blob(column(index))

@@ -28,13 +28,13 @@ import Messages
     @Test func varintsMatchTheGeneratedEncoder() throws {
         for value in [UInt64(0), 1, 127, 128, 300, 1 << 35, UInt64.max] {
             var bytes: [UInt8] = []
-            Wire.varint(value, into: &bytes)
+            ProtoWire.varint(value, into: &bytes)
             var message = Certportal_Feed_V1_HeadResponse()
             message.headSeq = value
             var expected = message.serializedBytes()
             if value != 0 { expected.removeFirst() } else { expected = [0] }   // drop the key
             #expect(bytes == expected)
-            #expect(Wire.varintLength(value) == bytes.count)
+            #expect(ProtoWire.varintLength(value) == bytes.count)
         }
     }
 }

@@ -15,6 +15,54 @@ import Testing
         }
     }
 
+    /// A ListRecords page written straight from its wire bytes gives the same CSV as its
+    /// rows decoded by the generated code and written one by one.
+    @Test func aPageWrittenFromItsWireBytesEqualsItsDecodedRowsWritten() throws {
+        var page = Certportal_Stats_V1_RecordPage()
+        page.total = 99
+        page.nextCursor = "cursor-1"
+        let names = ["Zoë 李雷 محمد", "=cmd|' /C calc'!A0", "Org, \"A\"", "\tTabbed\r\nline ", " spaced", "", "-5", "@x", "plain"]
+        for (index, status) in (RecordStatus.allCases.map(\.rawValue) + ["unknown", ""]).enumerated() {
+            var row = Certportal_Stats_V1_RecordRow()
+            row.recordId = UInt64(index + 1)
+            row.bookingId = "BK-\(index)"
+            row.contactName = names[index % names.count]
+            row.organisationName = names[(index + 1) % names.count]
+            row.bookerName = names[(index + 2) % names.count]
+            row.courseName = names[(index + 3) % names.count]
+            row.scheduleId = "SCH-\(index)"
+            row.status = status
+            row.start = index % 3 == 0 ? "" : "2026-03-02T09:00"
+            row.completionDate = "2026-03-02"
+            row.expiryDate = index % 2 == 0 ? "" : "2026-12-31"
+            row.certificateUpdated = index % 2 == 0
+            row.certType = ["internal", "external", "", "écrit", "x"][index % 5]
+            row.outstanding = index % 3 == 0
+            row.shared = index % 4 == 0
+            row.result = ["none", "pass", "fail", ""][index % 4]
+            row.hasCertificate = true
+            row.bookingUrl = "https://example.com/\(index)"
+            page.records.append(row)
+        }
+        var expected: [UInt8] = []
+        for row in page.records { ReportCSV.appendRecord(row, to: &expected) }
+        let encoded = EncodedMessage<Certportal_Stats_V1_RecordPage>(bytes: page.serializedBytes())
+        var written: [UInt8] = []
+        try ReportCSV.appendRecords(ofPage: encoded, to: &written)
+        #expect(written == expected)
+        let info = try RecordPageInfo(encoded)
+        #expect(info.total == 99 && info.nextCursor == "cursor-1" && info.rows == page.records.count)
+    }
+
+    @Test func aPageWithACellThatIsNotUTF8IsAnError() {
+        var row: [UInt8] = [0x22, 2, 0xC3, 0x28]  // RecordRow.contact_name (field 4): bad UTF-8
+        row.insert(contentsOf: [0x1A, UInt8(row.count)], at: 0)  // RecordPage.records (field 3)
+        #expect(throws: ProtoDecodingError.self) {
+            var buffer: [UInt8] = []
+            try ReportCSV.appendRecords(ofPage: EncodedMessage(bytes: row), to: &buffer)
+        }
+    }
+
     @Test func aRecordRowIsWrittenInTheTablesColumnsAndReadsBack() throws {
         var row = Certportal_Stats_V1_RecordRow()
         row.bookingId = "BK-1"
