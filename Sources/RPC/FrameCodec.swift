@@ -217,10 +217,10 @@ public enum FrameEncoder {
         var fields: [UInt8] = []
         if callID != 0 {
             fields.append(0x08)
-            appendVarint(callID, to: &fields)
+            ProtoWire.varint(callID, into: &fields)
         }
         fields.append(0x1A)
-        appendVarint(UInt64(payload.count), to: &fields)
+        ProtoWire.varint(UInt64(payload.count), into: &fields)
         let length = fields.count + payload.count
         output.reserveCapacity(output.count + FrameFormat.headerSize + length)
         output.append(0)
@@ -230,15 +230,6 @@ public enum FrameEncoder {
         output.append(UInt8(truncatingIfNeeded: length))
         output.append(contentsOf: fields)
         output.append(contentsOf: payload)
-    }
-
-    private static func appendVarint(_ value: UInt64, to output: inout [UInt8]) {
-        var value = value
-        while value >= 0x80 {
-            output.append(UInt8(truncatingIfNeeded: value) | 0x80)
-            value >>= 7
-        }
-        output.append(UInt8(value))
     }
 
     public static func encode(_ frame: Frame, compress: Bool = false) -> [UInt8] {
