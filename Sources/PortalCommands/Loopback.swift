@@ -16,9 +16,30 @@ final class LoopbackPorts {
 
     /// Reserves `port` for `name` (0: a free one); fails when the port is taken.
     func reserve(_ name: String, port: Int) throws(Failure) {
-        let (fd, bound) = try Self.bind(port)
+        let (fd, bound) = try port == 0 ? Self.bindFree() : Self.bind(port)
         held.append(fd)
         ports[name] = bound
+    }
+
+    /// A free port below the kernel's ephemeral range: the ports are released before the
+    /// services bind them, and in that moment any process binding port 0 (a test, a client)
+    /// could be handed one from the ephemeral range, but never one of these. Random, so two
+    /// portals started at once rarely try the same; the ephemeral range if none is free.
+    private static func bindFree() throws(Failure) -> (Int32, Int) {
+        let low = ephemeralLow()
+        let candidates = max(1024, low - 12_000)..<max(1025, low)
+        for _ in 0..<64 {
+            if let picked = try? bind(Int.random(in: candidates)) { return picked }
+        }
+        return try bind(0)
+    }
+
+    /// The first port of `net.ipv4.ip_local_port_range` (32768 when it cannot be read).
+    static func ephemeralLow() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8),
+              let first = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).first,
+              let low = Int(first), low > 1024 else { return 32768 }
+        return low
     }
 
     /// The port picked for `name`; picks a free one the first time.

@@ -94,6 +94,17 @@ import Glibc
         ports.release()
     }
 
+    /// Picked below the ephemeral range, so no process binding port 0 can take one in the
+    /// moment between the pick and the service's own bind.
+    @Test func portsArePickedBelowTheEphemeralRange() throws {
+        let ports = LoopbackPorts()
+        defer { ports.release() }
+        let low = LoopbackPorts.ephemeralLow()
+        let picked = try (0..<8).map { try ports.port("service-\($0)") }
+        #expect(Set(picked).count == picked.count)
+        #expect(picked.allSatisfy { $0 >= 1024 && $0 < low }, "\(picked) (ephemeral from \(low))")
+    }
+
     @Test func upRefusesADataDirectoryItCannotCreate() async throws {
         let result = try await CommandProcess.run(["up", "--data", "/proc/certportal-no-such-place", "--port", "0"])
         #expect(result.status == 1)
