@@ -2,28 +2,17 @@ internal import CJPEG
 internal import CPNG
 
 /// Full decodes of PNG and JPEG files; the decode loops live in the C shims (setjmp stays in C).
+/// A PNG is checked by `PNGStreamCheck`, whole or piece by piece.
 enum ImageCheck {
     static let messageCapacity = 256
     /// Memory libjpeg may use for one image (a progressive JPEG is buffered whole).
     static let maxJPEGMemory = 512 * 1024 * 1024
 
+    /// A whole PNG: the stream check fed it in one piece.
     static func checkPNG(_ bytes: [UInt8]) throws(FileRefusal) {
-        var width: UInt32 = 0
-        var height: UInt32 = 0
-        var message = [CChar](repeating: 0, count: messageCapacity)
-        let limit = UInt32(CertificateFileCheck.maxPixelsPerSide)
-        let result = bytes.withUnsafeBufferPointer { input in
-            message.withUnsafeMutableBufferPointer { text in
-                cpng_decode(input.baseAddress, input.count, limit, limit, &width, &height, text.baseAddress, text.count)
-            }
-        }
-        switch Int(result) {
-        case Int(CPNG_OK.rawValue): return
-        case Int(CPNG_TRUNCATED.rawValue): throw FileRefusal(reason: "the file is a PNG that ends early (truncated)")
-        case Int(CPNG_TOO_LARGE.rawValue): throw tooLarge(.png, width: width, height: height)
-        case Int(CPNG_NO_MEMORY.rawValue): throw FileRefusal(reason: "the PNG could not be checked: out of memory")
-        default: throw FileRefusal(reason: "the PNG is damaged: \(text(message))")
-        }
+        let check = PNGStreamCheck()
+        try check.feed(bytes)
+        try check.finish()
     }
 
     static func checkJPEG(_ bytes: [UInt8]) throws(FileRefusal) {
