@@ -136,8 +136,7 @@ static inline struct cpng_stream *cpng_stream_create(uint32_t max_width, uint32_
 // One block to libpng (which reads the buffer without writing to it); the header checked
 // when it ends at CPNG_HEADER_END.
 static inline void cpng_stream_process(struct cpng_stream *stream, const unsigned char *bytes, size_t length) {
-    if (length == 0 || stream->ended) return;
-    png_process_data(stream->png, stream->info, (png_bytep)bytes, length);
+    if (length > 0 && !stream->ended) png_process_data(stream->png, stream->info, (png_bytep)bytes, length);
     stream->fed += length;
     if (stream->fed == CPNG_HEADER_END) cpng_stream_check_header(stream);
 }
