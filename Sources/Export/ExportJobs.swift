@@ -144,7 +144,7 @@ public actor ExportJobs {
     }
 
     /// A done job's file for DownloadJob: the job, and its file open for reading.
-    func openDownload(_ id: String, _ context: ServerContext) async throws -> (Job, JobFile) {
+    func openDownload(_ id: String, _ context: ServerContext) async throws -> (Job, DurableFile) {
         let principal = try context.requirePrincipal()
         try await expireDue()
         let job = try await visible(id, principal).job
@@ -156,7 +156,7 @@ public actor ExportJobs {
             }
             throw RPCError(.failedPrecondition, "job_id: the job \(reason)")
         }
-        let file = JobFile(path: filePath(id))
+        let file = DurableFile(path: filePath(id))
         do {
             try await file.openForReading()
         } catch {
@@ -234,7 +234,7 @@ public actor ExportJobs {
     /// The ZIP into `<id>.zip.part`, then fsynced and renamed; noted among the exports too.
     private nonisolated func make(_ stored: StoredJob, _ service: ExportService) async throws -> ExportOutcome {
         let id = stored.job.jobId
-        let file = JobFile(path: partPath(id))
+        let file = DurableFile(path: partPath(id))
         try await file.create()
         let stream = ExportStream(JobSink(store: store, id: id, file: file))
         let exportID = try await store.begin(kind: "certificates_zip_job", principal: stored.principal)
@@ -274,76 +274,14 @@ public actor ExportJobs {
     }
 }
 
-/// A job's ZIP, written (or read back) on a thread of its own.
-actor JobFile {
-    let path: String
-    private let executor: ThreadExecutor
-    private var handle: FileHandle?
-
-    nonisolated var unownedExecutor: UnownedSerialExecutor {
-        executor.asUnownedSerialExecutor()
-    }
-
-    init(path: String) {
-        self.path = path
-        executor = ThreadExecutor(name: "export.file")
-    }
-
-    isolated deinit {
-        try? handle?.close()
-        executor.stop()
-    }
-
-    /// Empty, for writing (replacing what a stopped run left).
-    func create() throws {
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-            throw RPCError(.internalError, "cannot create \(path)")
-        }
-        self.handle = handle
-    }
-
-    func openForReading() throws {
-        handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
-    }
-
-    func write(_ bytes: [UInt8]) throws {
-        try handle?.write(contentsOf: bytes)
-    }
-
-    /// Up to `count` bytes; empty at the end.
-    func read(upTo count: Int) throws -> [UInt8] {
-        guard let data = try handle?.read(upToCount: count) else { return [] }
-        return [UInt8](data)
-    }
-
-    /// On disk for good: the bytes fsynced, the file renamed, the directory fsynced.
-    func finish(renamingTo final: String) throws {
-        guard let handle else { return }
-        try handle.synchronize()
-        try handle.close()
-        self.handle = nil
-        guard rename(path, final) == 0 else { throw RPCError(.internalError, "cannot rename \(path): \(String(cString: strerror(errno)))") }
-        let directory = try FileHandle(forReadingFrom: URL(fileURLWithPath: (final as NSString).deletingLastPathComponent))
-        try directory.synchronize()
-        try directory.close()
-    }
-
-    /// Closed and deleted.
-    func discard() {
-        try? handle?.close()
-        handle = nil
-        try? FileManager.default.removeItem(atPath: path)
-    }
-}
-
 /// An export's chunks into a job: the bytes into its file, the header and progress into its
 /// row. Stops at the next chunk once the job is cancelled.
 final class JobSink: ExportSink {
     let store: ExportStore
     let id: String
-    let file: JobFile
+    let file: DurableFile
 
-    init(store: ExportStore, id: String, file: JobFile) {
+    init(store: ExportStore, id: String, file: DurableFile) {
         self.store = store
         self.id = id
         self.file = file
