@@ -5,8 +5,8 @@ internal import Storage
 /// `Bundle`: the files of many records in one call, for export-service's ZIPs. Each record
 /// is scoped exactly as `Download` scopes it (catalog-service's record with the caller's
 /// principal, then the certificate as the caller may see it); the look-ups run a few records
-/// ahead of the file being sent, and the files are read one at a time as their turn comes,
-/// so memory holds one file. The downloads are audited in one transaction at the end (one
+/// ahead of the file being sent, and the files are read a piece at a time as their turn
+/// comes, so memory holds one piece. The downloads are audited in one transaction at the end (one
 /// fsync per batch, not per file), those sent before a failure too.
 extension CertStoreService {
     typealias BundleChunk = Certportal_Certificates_V1_BundleChunk
@@ -55,8 +55,8 @@ extension CertStoreService {
                 let versions = request.allVersions && principal == .admin ? found.versions : found.current.map { [$0] } ?? []
                 for version in versions {
                     // Gone since the look-up (a version is never deleted, so only with its record): nothing of it is sent.
-                    guard let bytes = try await store.file(id, version: version.number) else { continue }
-                    try await sendBundleFile(bytes, version, to: writer)
+                    guard let file = try await store.openFile(id, version: version.number) else { continue }
+                    try await sendBundleFile(file, version, to: writer)
                     sent.append(DownloadedFile(recordID: id, version: version.number))
                 }
             }
@@ -81,21 +81,22 @@ extension CertStoreService {
         }
     }
 
-    private func sendBundleFile(_ bytes: [UInt8], _ version: StoredVersion, to writer: MessageWriter<BundleChunk>) async throws {
+    private func sendBundleFile(_ file: FileReader, _ version: StoredVersion, to writer: MessageWriter<BundleChunk>) async throws {
         var header = Certportal_Certificates_V1_FileHeader()
         header.fileName = version.fileName
         header.mediaType = version.mediaType
-        header.size = UInt64(bytes.count)
+        header.size = UInt64(file.size)
         header.version = UInt32(version.number)
         var chunk = BundleChunk()
         chunk.part = .file(header)
         try await writer.write(chunk)
         var offset = 0
-        while offset < bytes.count {
-            let end = min(bytes.count, offset + Self.chunkSize)
-            chunk.part = .data(Array(bytes[offset..<end]))
+        while offset < file.size {
+            let data = try await file.piece(at: offset, maxBytes: Self.chunkSize)
+            guard !data.isEmpty else { throw RPCError(.internalError, "the file ended at \(offset) of its \(file.size) bytes") }
+            chunk.part = .data(data)
             try await writer.write(chunk)
-            offset = end
+            offset += data.count
         }
     }
 }

@@ -2,8 +2,9 @@ internal import Storage
 internal import ChangeFeed
 
 /// cert-store's database (DIR/certificates.sqlite, synchronous=FULL): templates, one
-/// certificate per record with numbered versions and their files, the audit, the e-mails
-/// asked for, and the change feed.
+/// certificate per record with numbered versions and their files (the large ones in
+/// DIR/certificate-files, see `FileDirectory`), the audit, the e-mails asked for, and the
+/// change feed.
 enum CertStoreSchema {
     static let migrations: [Migration] = [
         Migration(version: 1, sql: """
@@ -77,5 +78,8 @@ enum CertStoreSchema {
             ) WITHOUT ROWID;
             """),
         FeedLog.migration(version: 2),
+        // path: an upload of 1 MiB or more is kept in DIR/certificate-files under this name
+        // (bytes then empty); NULL: the bytes are here.
+        Migration(version: 3, sql: "ALTER TABLE files ADD COLUMN path TEXT;"),
     ]
 }

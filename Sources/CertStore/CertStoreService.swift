@@ -117,12 +117,12 @@ public struct CertStoreService: RPCService {
                   principal == .admin || version.number == certificate.current?.number else {
                 throw RPCError(.notFound, "version: the certificate has no such version")
             }
-            guard let file = try await store.fileLocation(request.recordId, version: number) else {
+            guard let file = try await store.openFile(request.recordId, version: number) else {
                 throw RPCError(.notFound, "version: the certificate has no such version")
             }
             // The header goes at once, each chunk as soon as it is read.
             try await send(size: file.size, fileName: version.fileName, mediaType: version.mediaType, version: number, to: writer) { offset in
-                try await store.filePiece(file.rowID, offset: offset, maxBytes: Self.chunkSize)
+                try await file.piece(at: offset, maxBytes: Self.chunkSize)
             }
             try await store.recordDownload(request.recordId, version: number, actor: actor(context))
         }

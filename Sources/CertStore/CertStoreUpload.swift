@@ -4,140 +4,225 @@ internal import Messages
 internal import CertificateFiles
 internal import Sodium
 internal import Synchronization
-internal import Dispatch
 
-/// Uploads (External certificates): the file streamed in, hashed on a work thread while
-/// its chunks arrive, the record looked up meanwhile; then checked by its content and
-/// stored in one transaction.
+/// Uploads (External certificates): the file streamed in and, while its pieces arrive,
+/// hashed, checked (a PNG piece by piece) and, from 1 MiB on, written to the file directory
+/// on threads of their own, the record looked up meanwhile; then the version committed in
+/// one small transaction. A refusal removes what was written.
 extension CertStoreService {
     static let emailRecipients: Set<String> = ["booker", "delegate", "both"]
 
     func upload(_ requests: MessageStream<Certportal_Certificates_V1_UploadChunk>, _ context: ServerContext) async throws
         -> Certportal_Certificates_V1_CertificateWrite {
         var header: Certportal_Certificates_V1_UploadHeader?
-        // The pieces as they came, joined once at the end (no regrowing copy after copy).
-        var pieces: [[UInt8]] = []
         var received = 0
-        var start: [UInt8] = []
         var recordLookup: Task<Certportal_Feed_V1_CatalogRecord, any Error>? = nil
         defer { recordLookup?.cancel() }
-        let digest = StreamingDigest(work: work)
-        defer { digest.cancel() }
-        for try await chunk in requests {
-            switch chunk.part {
-            case .header(let value)?:
-                guard header == nil else { throw RPCError(.invalidArgument, "header: sent twice") }
-                header = value
-                let id = value.recordId
-                recordLookup = Task { () async throws -> Certportal_Feed_V1_CatalogRecord in try await self.record(id, context) }
-            case .data(let data)?:
-                guard header != nil else { throw RPCError(.invalidArgument, "header: the upload must start with its header") }
-                guard received + data.count <= CertificateFileCheck.maxBytes else {
-                    throw RPCError(.invalidArgument, "file: the file is over \(CertificateFileCheck.maxBytes / (1024 * 1024)) MB, the limit")
-                }
-                received += data.count
-                pieces.append(data)
-                // Refuse what is plainly no certificate at its first bytes, before the rest arrives.
-                let sniff = CertificateFileCheck.sniffLength
-                if start.count < sniff {
-                    start += data.prefix(sniff - start.count)
-                    if start.count == sniff && CertificateFileCheck.sniff(start) == nil {
-                        throw RPCError(.invalidArgument, "file: the file is not a PDF, PNG or JPEG")
+        let pieces = UploadPieces(work: work)
+        defer { pieces.cancel() }
+        do {
+            for try await chunk in requests {
+                switch chunk.part {
+                case .header(let value)?:
+                    guard header == nil else { throw RPCError(.invalidArgument, "header: sent twice") }
+                    header = value
+                    let id = value.recordId
+                    recordLookup = Task { () async throws -> Certportal_Feed_V1_CatalogRecord in try await self.record(id, context) }
+                case .data(let data)?:
+                    guard let header else { throw RPCError(.invalidArgument, "header: the upload must start with its header") }
+                    guard received + data.count <= CertificateFileCheck.maxBytes else {
+                        throw RPCError(.invalidArgument, "file: the file is over \(CertificateFileCheck.maxBytes / (1024 * 1024)) MB, the limit")
                     }
+                    received += data.count
+                    try await pieces.add(data, recordID: header.recordId, files: store.files)
+                case nil: break
                 }
-                digest.add(data)
-            case nil: break
+            }
+            guard let header, let lookup = recordLookup else { throw RPCError(.invalidArgument, "header: the upload sent no header") }
+            let record: Certportal_Feed_V1_CatalogRecord = try await lookup.value
+            var expiry = Self.courseExpiry(record)
+            if !header.expiryDate.isEmpty {
+                guard let date = CalendarDate(iso: header.expiryDate) else {
+                    throw RPCError(.invalidArgument, "expiry_date: must be an ISO date such as 2027-03-02; found \"\(header.expiryDate.prefix(40))\"")
+                }
+                expiry = date.description
+            }
+            guard header.emailTo.isEmpty || Self.emailRecipients.contains(header.emailTo) else {
+                throw RPCError(.invalidArgument, "email_to: must be booker, delegate or both; found \"\(header.emailTo.prefix(40))\"")
+            }
+            if header.emailTo == "delegate" || header.emailTo == "both", record.contactEmail.isEmpty {
+                throw RPCError(.invalidArgument, "email_to: \(record.contactName) has no e-mail address")
+            }
+            let file = try await pieces.finish()
+            let date = Self.completion(of: record)?.description ?? ""
+            var version = NewVersion(bytes: file.bytes, kind: "external", mediaType: file.kind.mediaType, expiry: expiry,
+                                     fileName: SafeFileName.make(contact: record.contactName, course: record.courseName, date: date,
+                                                                 fileExtension: file.kind.fileExtension),
+                                     replaces: header.replaceVersion == 0 ? nil : Int(header.replaceVersion),
+                                     originalName: header.originalName)
+            version.digest = file.digest
+            version.stored = file.stored.map { ($0.name, received) }
+            let (certificate, seq, email) = try await store.addVersion(header.recordId, version, year: settings.currentDate.year,
+                                                                       actor: actor(context), share: header.share ? true : nil,
+                                                                       emailTo: header.emailTo.isEmpty ? nil : header.emailTo)
+            return write(certificate, seq, email: email)
+        } catch {
+            // Nothing of a refused or failed upload stays (a version committed never gets here).
+            await pieces.discard()
+            throw error
+        }
+    }
+}
+
+/// An upload's pieces as they arrive: the first bytes sniffed (what is plainly no
+/// certificate is refused at once), every piece hashed, a PNG checked piece by piece, and
+/// from `FileDirectory.fromBytes` on the pieces written to an incoming file; each of these
+/// in order on a thread of its own, while the next pieces are still on their way.
+final class UploadPieces: @unchecked Sendable {
+    // @unchecked Sendable: the mutable state is touched only by the upload's own task,
+    // one call at a time (add, then finish or discard); the stages are Sendable.
+    private let work: WorkThreads
+    private let hasher = LockedHasher()
+    private let digest: PieceStage
+    private var start: [UInt8] = []
+    private var kind: CertificateFileKind?
+    private var check: PieceStage?
+    private var pngCheck: PNGStreamCheck?
+    /// The pieces while they are needed: below the directory's threshold (stored in the
+    /// database), or for a file checked whole (a PDF or JPEG).
+    private var kept: [[UInt8]] = []
+    private var keptBytes = 0
+    private var incoming: (file: IncomingFile, stage: PieceStage)?
+
+    init(work: WorkThreads) {
+        self.work = work
+        let hasher = hasher
+        digest = PieceStage { piece in try await work.run { hasher.update(piece) } }
+    }
+
+    func add(_ piece: [UInt8], recordID: UInt64, files: FileDirectory) async throws {
+        let sniff = CertificateFileCheck.sniffLength
+        if start.count < sniff {
+            start += piece.prefix(sniff - start.count)
+            if start.count == sniff {
+                kind = CertificateFileCheck.sniff(start)
+                guard let kind else { throw RPCError(.invalidArgument, "file: the file is not a PDF, PNG or JPEG") }
+                if kind == .png {
+                    let png = PNGStreamCheck()
+                    pngCheck = png
+                    check = PieceStage { [work] piece in try await work.run { try png.feed(piece) } }
+                    for earlier in kept { check?.add(earlier) }
+                }
             }
         }
-        guard let header, let lookup = recordLookup else { throw RPCError(.invalidArgument, "header: the upload sent no header") }
-        let record: Certportal_Feed_V1_CatalogRecord = try await lookup.value
-        var expiry = Self.courseExpiry(record)
-        if !header.expiryDate.isEmpty {
-            guard let date = CalendarDate(iso: header.expiryDate) else {
-                throw RPCError(.invalidArgument, "expiry_date: must be an ISO date such as 2027-03-02; found \"\(header.expiryDate.prefix(40))\"")
-            }
-            expiry = date.description
+        digest.add(piece)
+        if let check {
+            check.add(piece)
+            // A PNG found damaged is refused now, not after the rest of it arrives.
+            if check.hasFailed { try await finishCheck() }
         }
-        guard header.emailTo.isEmpty || Self.emailRecipients.contains(header.emailTo) else {
-            throw RPCError(.invalidArgument, "email_to: must be booker, delegate or both; found \"\(header.emailTo.prefix(40))\"")
+        incoming?.stage.add(piece)
+        if incoming == nil || check == nil {
+            kept.append(piece)
+            keptBytes += piece.count
         }
-        if header.emailTo == "delegate" || header.emailTo == "both", record.contactEmail.isEmpty {
-            throw RPCError(.invalidArgument, "email_to: \(record.contactName) has no e-mail address")
+        if incoming == nil, keptBytes >= FileDirectory.fromBytes {
+            let file = try await files.create(for: recordID)
+            let stage = PieceStage { piece in try await file.file.write(piece) }
+            incoming = (file, stage)
+            for earlier in kept { stage.add(earlier) }
         }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(received)
-        for piece in pieces { bytes += piece }
-        pieces = []
-        let file = bytes
+        // A PNG in the file directory is checked as it goes: its pieces need not stay.
+        if incoming != nil && check != nil {
+            kept = []
+            keptBytes = 0
+        }
+    }
+
+    /// The file once every piece is in: its kind (refused with the reason when it is no
+    /// certificate file), digest, and either its bytes or its incoming file, finished (on
+    /// disk, under its final name).
+    func finish() async throws -> (kind: CertificateFileKind, digest: [UInt8], bytes: [UInt8], stored: IncomingFile?) {
+        let hasher = hasher
+        let digest = digest
+        async let digestDone: Void = digest.finish()
+        let incoming = incoming
+        @Sendable func finishFile() async throws {
+            guard let incoming else { return }
+            try await incoming.stage.finish()
+            try await incoming.file.finish()
+        }
+        async let fileDone: Void = finishFile()
         let kind: CertificateFileKind
-        var confirm: (@Sendable () throws -> Void)?
-        if let image = CertificateFileCheck.sniff(Array(file.prefix(CertificateFileCheck.sniffLength))), image != .pdf {
-            // An image is decoded while its version is written; the commit waits for the
-            // verdict, and a refusal rolls the write back. (Decoding takes about a millisecond
-            // a megabyte, as long as the write; qpdf's check of a PDF can take far longer, so a
-            // PDF is checked first, never with the writer waiting on it.)
-            let check = CheckInProgress()
-            Task { [work] in try? await work.run { check.finish(Result { () throws(FileRefusal) in try CertificateFileCheck.inspect(file) }) } }
-            kind = image
-            confirm = { try check.verdict() }
+        var bytes: [UInt8] = []
+        if check != nil, let sniffed = self.kind {
+            try await finishCheck()
+            kind = sniffed
         } else {
+            bytes.reserveCapacity(keptBytes)
+            for piece in kept { bytes += piece }
+            let whole = bytes
             do {
-                kind = try await work.run { try CertificateFileCheck.inspect(file) }
+                kind = try await work.run { try CertificateFileCheck.inspect(whole) }
             } catch let refusal as FileRefusal {
                 throw RPCError(.invalidArgument, "file: \(refusal.reason)")
             }
         }
-        let date = Self.completion(of: record)?.description ?? ""
-        var version = NewVersion(bytes: file, kind: "external", mediaType: kind.mediaType, expiry: expiry,
-                                 fileName: SafeFileName.make(contact: record.contactName, course: record.courseName, date: date,
-                                                             fileExtension: kind.fileExtension),
-                                 replaces: header.replaceVersion == 0 ? nil : Int(header.replaceVersion),
-                                 originalName: header.originalName)
-        version.digest = try await digest.finish()
-        let (certificate, seq, email) = try await store.addVersion(header.recordId, version, year: settings.currentDate.year,
-                                                                   actor: actor(context), share: header.share ? true : nil,
-                                                                   emailTo: header.emailTo.isEmpty ? nil : header.emailTo,
-                                                                   confirm: confirm)
-        return write(certificate, seq, email: email)
-    }
-}
-
-/// A file check running on a work thread, and its verdict for whoever waits for it.
-final class CheckInProgress: Sendable {
-    private let outcome = Mutex<Result<CertificateFileKind, FileRefusal>?>(nil)
-    private let done = DispatchSemaphore(value: 0)
-
-    func finish(_ result: Result<CertificateFileKind, FileRefusal>) {
-        outcome.withLock { $0 = result }
-        done.signal()
+        try await digestDone
+        try await fileDone
+        if incoming != nil { bytes = [] } else if bytes.isEmpty { for piece in kept { bytes += piece } }
+        kept = []
+        return (kind, hasher.finish(), bytes, incoming?.file)
     }
 
-    /// Waits for the check (blocking: call it from a thread of its own, such as the
-    /// database writer's); throws the refusal as cert-store answers it.
-    func verdict() throws {
-        done.wait()
-        done.signal()
-        if case .failure(let refusal)? = outcome.withLock({ $0 }) {
+    private func finishCheck() async throws {
+        do {
+            try await check?.finish()
+            let png = pngCheck
+            try await work.run { try png?.finish() }
+        } catch let refusal as FileRefusal {
             throw RPCError(.invalidArgument, "file: \(refusal.reason)")
         }
     }
+
+    /// Stops every stage (the upload ended early).
+    func cancel() {
+        digest.cancel()
+        check?.cancel()
+        incoming?.stage.cancel()
+    }
+
+    /// Stops every stage and removes the incoming file, if any.
+    func discard() async {
+        cancel()
+        await incoming?.file.discard()
+    }
 }
 
-/// BLAKE2b of a file fed in pieces as they arrive: each piece is hashed on a work thread,
-/// in order, while the next ones are still on their way.
-final class StreamingDigest: Sendable {
+/// Pieces handed to `consume` one at a time, in order, on a task of their own, while the
+/// next ones are still on their way. After a failure the rest are dropped; `hasFailed`
+/// tells so at once, `finish` throws the failure.
+final class PieceStage: Sendable {
     private let pieces: AsyncStream<[UInt8]>.Continuation
-    private let hashing: Task<[UInt8], any Error>
+    private let consuming: Task<Void, any Error>
+    private let failed: Flag
 
-    init(work: WorkThreads) {
+    init(_ consume: @escaping @Sendable ([UInt8]) async throws -> Void) {
         let (stream, pieces) = AsyncStream.makeStream(of: [UInt8].self)
+        let failed = Flag()
         self.pieces = pieces
-        hashing = Task {
-            let hasher = LockedHasher()
-            for await piece in stream {
-                try await work.run { hasher.update(piece) }
+        self.failed = failed
+        consuming = Task {
+            var failure: (any Error)?
+            for await piece in stream where failure == nil {
+                do {
+                    try await consume(piece)
+                } catch {
+                    failure = error
+                    failed.set()
+                }
             }
-            return hasher.finish()
+            if let failure { throw failure }
         }
     }
 
@@ -145,17 +230,26 @@ final class StreamingDigest: Sendable {
         pieces.yield(piece)
     }
 
-    /// The digest of every piece added.
-    func finish() async throws -> [UInt8] {
+    var hasFailed: Bool { failed.isSet }
+
+    /// Waits until every piece added is consumed; throws the first failure.
+    func finish() async throws {
         pieces.finish()
-        return try await hashing.value
+        try await consuming.value
     }
 
-    /// Stops hashing (the upload ended early).
     func cancel() {
         pieces.finish()
-        hashing.cancel()
+        consuming.cancel()
     }
+}
+
+/// A flag set once, read from any thread.
+final class Flag: Sendable {
+    private let value = Atomic<Bool>(false)
+
+    func set() { value.store(true, ordering: .releasing) }
+    var isSet: Bool { value.load(ordering: .acquiring) }
 }
 
 /// A hasher handed from thread to thread, one piece at a time.

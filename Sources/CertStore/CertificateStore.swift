@@ -83,6 +83,7 @@ struct StoredCertificate: Sendable, Equatable {
 
 /// A new version's file and what is known of it.
 struct NewVersion: Sendable {
+    /// The file, unless it is `stored` in the file directory.
     var bytes: [UInt8]
     var kind: String
     var mediaType: String
@@ -92,6 +93,10 @@ struct NewVersion: Sendable {
     var originalName: String
     /// The bytes' BLAKE2b-256 when already computed (as an upload arrives); else computed here.
     var digest: [UInt8]?
+    /// The file's name in the file directory and its size, when it was written there.
+    var stored: (name: String, size: Int)?
+
+    var size: Int { stored?.size ?? bytes.count }
 }
 
 /// cert-store's data in one SQLite database with synchronous=FULL: an acknowledged write
@@ -100,7 +105,9 @@ struct NewVersion: Sendable {
 public final class CertificateStore: Sendable {
     public let pool: DatabasePool
     public let notifier: FeedNotifier
+    let files: FileDirectory
 
+    /// The database at `path`, its large files in `certificate-files` beside it.
     public static func open(path: String) async throws -> CertificateStore {
         var options = Database.Options(synchronous: .full)
         // Files (megabytes each) are read mapped, not one page per read call.
@@ -111,12 +118,18 @@ public final class CertificateStore: Sendable {
         let pool = try await DatabasePool.open(path: path, options: options, migrations: CertStoreSchema.migrations, readerCount: 2)
         try await pool.write { db in try Templates.seedStandard(db) }
         let head = try await pool.read { db in try FeedLog.head(in: db) }
-        return CertificateStore(pool: pool, notifier: FeedNotifier(head: head))
+        let files = try FileDirectory(path: ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("certificate-files"))
+        try await pool.writer.writeWithoutTransaction { db in
+            let named = try db.fetch("SELECT path FROM files WHERE path IS NOT NULL") { $0.string(at: 0) ?? "" }
+            try files.removeUnnamed(keeping: Set(named))
+        }
+        return CertificateStore(pool: pool, notifier: FeedNotifier(head: head), files: files)
     }
 
-    private init(pool: DatabasePool, notifier: FeedNotifier) {
+    private init(pool: DatabasePool, notifier: FeedNotifier, files: FileDirectory) {
         self.pool = pool
         self.notifier = notifier
+        self.files = files
     }
 
     /// Runs `body` in a write transaction, then wakes the feed's followers; returns the
@@ -124,26 +137,6 @@ public final class CertificateStore: Sendable {
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> (T, UInt64) {
         let (result, head) = try await pool.write { db in (try body(db), try FeedLog.head(in: db)) }
         notifier.publish(head)
-        return (result, head)
-    }
-
-    /// Files from this size on are committed without the automatic checkpoint.
-    static let largeFileBytes = 1 << 20
-
-    /// `write` for a transaction that adds a large file. The commit is durable once the WAL
-    /// is synced; folding the file's megabytes of WAL into the database file (the automatic
-    /// checkpoint a commit runs) is left to a passive checkpoint of its own, after the answer.
-    func writeLarge<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> (T, UInt64) {
-        let (result, head) = try await pool.writer.writeWithoutTransaction { db in
-            let checkpointPages = try db.scalar("PRAGMA wal_autocheckpoint")?.int64 ?? 1000
-            try db.execute("PRAGMA wal_autocheckpoint = 0")
-            defer { try? db.execute("PRAGMA wal_autocheckpoint = \(checkpointPages)") }
-            return try db.transaction(.immediate) { db in (try body(db), try FeedLog.head(in: db)) }
-        }
-        notifier.publish(head)
-        // Readers go on reading the WAL meanwhile (a passive checkpoint waits for no one).
-        let writer = pool.writer
-        Task { try? await writer.writeWithoutTransaction { db in try db.execute("PRAGMA wal_checkpoint(PASSIVE)") } }
         return (result, head)
     }
 
@@ -180,28 +173,25 @@ public final class CertificateStore: Sendable {
         }
     }
 
-    /// A version's file; nil when the record or version does not exist.
-    func file(_ recordID: UInt64, version: Int) async throws -> [UInt8]? {
-        try await pool.read { db in
-            try db.scalar("SELECT bytes FROM files WHERE record_id = ? AND version = ?", [Int64(clamping: recordID), version])?.blob
+    /// Where a version's file is; nil when the record or version does not exist.
+    func storedFile(_ recordID: UInt64, version: Int) async throws -> StoredFile? {
+        let files = files
+        return try await pool.read { db in
+            try db.fetch("""
+                SELECT f.rowid, length(f.bytes), f.path, v.size FROM files f
+                JOIN versions v ON v.record_id = f.record_id AND v.number = f.version
+                WHERE f.record_id = ? AND f.version = ?
+                """, [Int64(clamping: recordID), version]) { row -> StoredFile in
+                if let name = row.string(at: 2) { return .inDirectory(path: files.path(of: name), size: row.int(at: 3) ?? 0) }
+                return .inDatabase(rowID: row.int64(at: 0) ?? 0, size: row.int(at: 1) ?? 0)
+            }.first
         }
     }
 
-    /// Where a version's file is and its size (nil: no such version). Files are never
-    /// changed once written, so its pieces may be read one at a time, each in a read of
-    /// its own (`filePiece`), while the first ones are already on their way.
-    func fileLocation(_ recordID: UInt64, version: Int) async throws -> (rowID: Int64, size: Int)? {
-        try await pool.read { db in
-            try db.fetch("SELECT rowid, length(bytes) FROM files WHERE record_id = ? AND version = ?",
-                         [Int64(clamping: recordID), version]) { row in (row.int64(at: 0) ?? 0, row.int(at: 1) ?? 0) }.first
-        }
-    }
-
-    /// Up to `maxBytes` of the file at `rowID` (from `fileLocation`), from `offset` on.
-    func filePiece(_ rowID: Int64, offset: Int, maxBytes: Int) async throws -> [UInt8] {
-        try await pool.read { db in
-            try db.blobPiece(table: "files", column: "bytes", rowID: rowID, offset: offset, maxBytes: maxBytes)
-        }
+    /// A version's file, to read piece by piece; nil when the record or version does not exist.
+    func openFile(_ recordID: UInt64, version: Int) async throws -> FileReader? {
+        guard let location = try await storedFile(recordID, version: version) else { return nil }
+        return try await FileReader(location, pool: pool)
     }
 
     func audit(_ recordID: UInt64) async throws -> [Certportal_Certificates_V1_AuditEntry] {
@@ -240,11 +230,11 @@ public final class CertificateStore: Sendable {
     }
 
     /// Adds a version (issued or uploaded; replacing one when `replaces` is set), with its
-    /// file, its audit, the share flag and any e-mail asked for, in one transaction.
-    /// `confirm` runs last in it, on the writer's thread: when it throws, nothing is written.
+    /// file (or the name of its file in the directory), its audit, the share flag and any
+    /// e-mail asked for, in one transaction.
     func addVersion(_ recordID: UInt64, _ version: NewVersion, year: Int, actor: String, share: Bool?,
-                    emailTo: String?, confirm: (@Sendable () throws -> Void)? = nil) async throws -> (StoredCertificate, UInt64, String?) {
-        let add: @Sendable (Database) throws -> (StoredCertificate, String?) = { db in
+                    emailTo: String?) async throws -> (StoredCertificate, UInt64, String?) {
+        let ((certificate, emailID), seq) = try await write { db in
             var certificate = try Self.ensureCertificate(recordID, year: year, db)
             let id = Int64(clamping: recordID)
             if let replaced = version.replaces {
@@ -261,12 +251,13 @@ public final class CertificateStore: Sendable {
             _ = try db.run("""
                 INSERT INTO versions(record_id, number, kind, media_type, size, digest, expiry, state, created_at_ms, created_by, file_name, replaces)
                 VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?)
-                """, [id, number, version.kind, version.mediaType, version.bytes.count, digest, version.expiry, Self.nowMs, actor,
+                """, [id, number, version.kind, version.mediaType, version.size, digest, version.expiry, Self.nowMs, actor,
                       version.fileName, version.replaces])
-            // The file bound where it is, not copied (megabytes for an upload).
-            let insert = try db.cachedStatement("INSERT INTO files(record_id, version, bytes) VALUES (?, ?, ?)")
+            // The file bound where it is, not copied; or, kept in the directory, its name.
+            let insert = try db.cachedStatement("INSERT INTO files(record_id, version, bytes, path) VALUES (?, ?, ?, ?)")
             try insert.bind(id, at: 1)
             try insert.bind(number, at: 2)
+            try insert.bind(version.stored?.name, at: 4)
             try version.bytes.withUnsafeBytes { bytes in
                 defer { try? insert.clearBindings() }
                 try insert.bindBorrowedBlob(bytes, at: 3)
@@ -291,10 +282,8 @@ public final class CertificateStore: Sendable {
             }
             certificate = try Self.certificate(recordID, db)!
             try FeedLog.append(.certificate(certificate.feedState), in: db)
-            try confirm?()
             return (certificate, emailID)
         }
-        let ((certificate, emailID), seq) = version.bytes.count >= Self.largeFileBytes ? try await writeLarge(add) : try await write(add)
         return (certificate, seq, emailID)
     }
 

@@ -188,9 +188,10 @@ import Messages
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chunked-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
-            // A PNG's first bytes (cert-store's early look lets them through), then too many more.
-            let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-            try Data(signature + [UInt8](repeating: 0, count: (20 << 20) + 100_000)).write(to: directory.appendingPathComponent("big.png"))
+            // A PDF's first bytes (cert-store's early look lets them through, and a PDF is
+            // checked once whole), then too many more.
+            let signature = Array("%PDF-1.7\n".utf8)
+            try Data(signature + [UInt8](repeating: 0x20, count: (20 << 20) + 100_000)).write(to: directory.appendingPathComponent("big.png"))
             func curl(_ file: String) async throws -> (status: String, body: String) {
                 var arguments = ["-s", "-w", "\n%{http_code}", "-H", "Transfer-Encoding: chunked", "-H", "Content-Type: application/octet-stream",
                                  "--data-binary", "@" + file, portal.url + "/api/records/\(id)/certificate/upload"]
