@@ -4,16 +4,16 @@ internal import Foundation
 
 /// Uploaded files from 1 MiB on, kept outside the database in DIR/certificate-files, one
 /// file each (SQLite's own advice for blobs this large). Such a file is written as its
-/// pieces arrive, synced every megabyte, so an upload's bytes are on disk a
-/// moment after its last byte and are written once, not into the WAL and again into the
-/// database. It is renamed to its final name and the directory synced before the version
-/// naming it is committed: a committed version always has its file. Whatever a stopped
-/// process left unnamed (`.part` files, and files no version names) is removed at start.
+/// pieces arrive under its own name (the directory synced at once, while they come),
+/// synced every megabyte, so an upload's bytes are on disk a moment after its last byte
+/// and are written once, not into the WAL and again into the database. The file is synced
+/// before the version naming it is committed: a committed version always has its file.
+/// The database decides what a file is: one that no version names (an upload refused,
+/// broken off, or cut short by a stopped process) is removed, at once or at start.
 final class FileDirectory: Sendable {
     let path: String
     /// Uploads from this size on are kept here; smaller ones stay in the database.
     static let fromBytes = 1 << 20
-    static let partSuffix = ".part"
     /// An incoming file is synced whenever this much more is written.
     static let syncEvery = 1 << 20
 
@@ -24,16 +24,16 @@ final class FileDirectory: Sendable {
 
     func path(of name: String) -> String { (path as NSString).appendingPathComponent(name) }
 
-    /// A new file for record `recordID`'s upload, written as `<name>.part` until `finish`.
+    /// A new file for record `recordID`'s upload.
     func create(for recordID: UInt64) async throws -> IncomingFile {
         // Unique without asking the database: the record and 12 random bytes.
         let name = "r\(recordID)-\(Sodium.randomToken(bytes: 12))"
-        let file = DurableFile(path: path(of: name) + Self.partSuffix)
-        try await file.create(syncingEvery: Self.syncEvery)
-        return IncomingFile(name: name, finalPath: path(of: name), file: file)
+        let file = DurableFile(path: path(of: name))
+        try await file.create(syncingEvery: Self.syncEvery, syncingDirectory: true)
+        return IncomingFile(name: name, file: file)
     }
 
-    /// Removes the files no version names, and unfinished uploads; returns how many.
+    /// Removes the files no version names; returns how many.
     @discardableResult
     func removeUnnamed(keeping named: Set<String>) throws -> Int {
         var removed = 0
@@ -46,19 +46,15 @@ final class FileDirectory: Sendable {
     }
 }
 
-/// An upload's file while its pieces are written, then finished (synced and renamed) or discarded.
+/// An upload's file while its pieces are written, then finished (synced) or discarded.
 struct IncomingFile: Sendable {
     let name: String
-    let finalPath: String
     let file: DurableFile
 
-    func finish() async throws { try await file.finish(renamingTo: finalPath) }
+    func finish() async throws { try await file.finish() }
 
     /// Removes the file, finished or not.
-    func discard() async {
-        await file.discard()
-        unlink(finalPath)
-    }
+    func discard() async { await file.discard() }
 }
 
 /// Where a version's file is: in the database (its row in `files`) or in the file directory.

@@ -43,13 +43,15 @@ public actor DurableFile {
     /// Empty, for writing (replacing any file at `path`). `syncingEvery`: once that many
     /// bytes are written since the last sync, the write syncs them (the file's thread waits,
     /// not its callers), so that `finish` waits for the last few only; for files written as
-    /// their bytes arrive.
-    public func create(syncingEvery: Int? = nil) throws(FileError) {
+    /// their bytes arrive. `syncingDirectory`: the file's name is made durable now, for a
+    /// file `finish`ed where it is.
+    public func create(syncingEvery: Int? = nil, syncingDirectory: Bool = false) throws(FileError) {
         closeDescriptor()
         descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
         guard descriptor >= 0 else { throw FileError("create", path) }
         syncEvery = syncingEvery
         unsynced = 0
+        if syncingDirectory { try Self.syncDirectory((path as NSString).deletingLastPathComponent) }
     }
 
     public func openForReading() throws(FileError) {
@@ -106,12 +108,18 @@ public actor DurableFile {
         return bytes
     }
 
+    /// On disk for good where it is: the bytes synced, the file closed.
+    public func finish() throws(FileError) {
+        guard descriptor >= 0 else { return }
+        if fsync(descriptor) != 0 { throw FileError("sync", path) }
+        closeDescriptor()
+    }
+
     /// On disk for good: the bytes synced, the file closed and renamed to `final`, the
     /// directory synced.
     public func finish(renamingTo final: String) throws(FileError) {
         guard descriptor >= 0 else { return }
-        if fsync(descriptor) != 0 { throw FileError("sync", path) }
-        closeDescriptor()
+        try finish()
         guard rename(path, final) == 0 else { throw FileError("rename", path) }
         try Self.syncDirectory((final as NSString).deletingLastPathComponent)
     }
