@@ -220,8 +220,10 @@ struct UploadBody {
         self.limit = limit
     }
 
-    /// The next chunk of at most `size` bytes (at least one), nil at the end.
-    mutating func next(upTo size: Int) async throws -> [UInt8]? {
+    /// The next chunk of at most `size` bytes (at least one), nil at the end. Pieces as the
+    /// server read them go on as they are once they hold `minimum` bytes (no copy); smaller
+    /// ones are gathered until they do.
+    mutating func next(atLeast minimum: Int, upTo size: Int) async throws -> [UInt8]? {
         var chunk: [UInt8]
         if stream == nil {
             guard offset < whole.count else { return nil }
@@ -230,7 +232,11 @@ struct UploadBody {
         } else {
             chunk = pending
             pending = []
-            while chunk.count < size, let piece = try await nextPiece() {
+            if chunk.count > size {
+                pending = Array(chunk[size...])
+                chunk = Array(chunk[..<size])
+            }
+            while chunk.count < minimum, let piece = try await nextPiece() {
                 let room = size - chunk.count
                 if piece.count <= room {
                     if chunk.isEmpty { chunk = piece } else { chunk.append(contentsOf: piece) }
@@ -382,7 +388,7 @@ extension Gateway {
         }
         var file = UploadBody(call.request, limit: configuration.maxUploadBytes)
         // The first bytes before the call: an empty body is refused without one.
-        guard var chunk = try await file.next(upTo: Self.uploadChunkBytes) else {
+        guard var chunk = try await file.next(atLeast: Self.uploadChunkBytes.lowerBound, upTo: Self.uploadChunkBytes.upperBound) else {
             throw APIError.invalid("file", "the body is empty: send the file's bytes")
         }
         let options = streamOptions(call)
@@ -395,14 +401,15 @@ extension Gateway {
                     var message = Certportal_Certificates_V1_UploadChunk()
                     message.part = .data(chunk)
                     try await writer.write(message)
-                    guard let next = try await file.next(upTo: Self.uploadChunkBytes) else { break }
+                    guard let next = try await file.next(atLeast: Self.uploadChunkBytes.lowerBound, upTo: Self.uploadChunkBytes.upperBound) else { break }
                     chunk = next
                 }
             }.message
         }
     }
 
-    static let uploadChunkBytes = 1 << 20
+    /// The sizes of the chunks an upload goes on to cert-store in.
+    static let uploadChunkBytes = (128 << 10)...(1 << 20)
 
     /// NDJSON, one line per record as cert-store reports it, then the totals.
     func issueBatch(_ call: Call) async throws -> HTTPResponse {

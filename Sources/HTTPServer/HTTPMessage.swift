@@ -99,7 +99,7 @@ public struct HTTPServerLimits: Sendable {
     /// A connection idle this long is closed (slow or silent clients).
     public var idleTimeoutSeconds = 30
     /// Memory for one connection's headers and buffers.
-    public var connectionMemoryBytes = 64 * 1024
+    public var connectionMemoryBytes = 512 * 1024
 
     public init() {}
 }
