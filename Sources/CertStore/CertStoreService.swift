@@ -35,8 +35,21 @@ final class WorkThreads: Sendable {
     var count: Int { executors.count }
 
     func run<T: Sendable>(_ body: @escaping @Sendable () throws -> sending T) async throws -> T {
-        let index = next.wrappingAdd(1, ordering: .relaxed).oldValue % executors.count
-        return try await executors[index].run(body)
+        try await executors[pick()].run(body)
+    }
+
+    /// A thread's index, taken in turn as `run` takes them.
+    func pick() -> Int { next.wrappingAdd(1, ordering: .relaxed).oldValue % executors.count }
+
+    /// `run` on thread `index` (modulo their count), after what `submit` queued there.
+    func run<T: Sendable>(on index: Int, _ body: @escaping @Sendable () throws -> sending T) async throws -> T {
+        try await executors[index % executors.count].run(body)
+    }
+
+    /// Queues `body` on thread `index` (modulo their count) without waiting for it: for work
+    /// done in order in many steps, each such line of work on a thread of its own.
+    func submit(on index: Int, _ body: @escaping @Sendable () -> Void) {
+        executors[index % executors.count].submit(body)
     }
 
     deinit { for executor in executors { executor.stop() } }

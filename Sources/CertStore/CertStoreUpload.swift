@@ -83,21 +83,25 @@ final class UploadPieces: @unchecked Sendable {
     // one call at a time (add, then finish or discard); the stages are Sendable.
     private let work: WorkThreads
     private let hasher = LockedHasher()
-    private let digest: PieceStage
+    private let digest: ThreadStage
     private var start: [UInt8] = []
     private var kind: CertificateFileKind?
-    private var check: PieceStage?
+    private var check: ThreadStage?
     private var pngCheck: PNGStreamCheck?
     /// The pieces while they are needed: below the directory's threshold (stored in the
     /// database), or for a file checked whole (a PDF or JPEG).
     private var kept: [[UInt8]] = []
     private var keptBytes = 0
-    private var incoming: (file: IncomingFile, stage: PieceStage)?
+    private var incoming: IncomingFile?
+
+    /// The work thread that hashes; the next one checks.
+    private let lane: Int
 
     init(work: WorkThreads) {
         self.work = work
+        lane = work.pick()
         let hasher = hasher
-        digest = PieceStage { piece in try await work.run { hasher.update(piece) } }
+        digest = ThreadStage(on: lane, of: work) { piece in hasher.update(piece) }
     }
 
     func add(_ piece: [UInt8], recordID: UInt64, files: FileDirectory) async throws {
@@ -110,7 +114,7 @@ final class UploadPieces: @unchecked Sendable {
                 if kind == .png {
                     let png = PNGStreamCheck()
                     pngCheck = png
-                    check = PieceStage { [work] piece in try await work.run { try png.feed(piece) } }
+                    check = ThreadStage(on: lane + 1, of: work) { piece in try png.feed(piece) }
                     for earlier in kept { check?.add(earlier) }
                 }
             }
@@ -121,16 +125,15 @@ final class UploadPieces: @unchecked Sendable {
             // A PNG found damaged is refused now, not after the rest of it arrives.
             if check.hasFailed { try await finishCheck() }
         }
-        incoming?.stage.add(piece)
+        incoming?.add(piece)
         if incoming == nil || check == nil {
             kept.append(piece)
             keptBytes += piece.count
         }
         if incoming == nil, keptBytes >= FileDirectory.fromBytes {
             let file = try await files.create(for: recordID)
-            let stage = PieceStage { piece in try await file.file.write(piece) }
-            incoming = (file, stage)
-            for earlier in kept { stage.add(earlier) }
+            incoming = file
+            for earlier in kept { file.add(earlier) }
         }
         // A PNG in the file directory is checked as it goes: its pieces need not stay.
         if incoming != nil && check != nil {
@@ -147,32 +150,29 @@ final class UploadPieces: @unchecked Sendable {
         let digest = digest
         async let digestDone: Void = digest.finish()
         let incoming = incoming
-        @Sendable func finishFile() async throws {
-            guard let incoming else { return }
-            try await incoming.stage.finish()
-            try await incoming.file.finish()
+        async let fileDone: Void? = incoming?.finish()
+        // Whole: to keep in the database, or to check (a PDF or JPEG).
+        var whole: [UInt8] = []
+        if incoming == nil || check == nil {
+            whole.reserveCapacity(keptBytes)
+            for piece in kept { whole += piece }
         }
-        async let fileDone: Void = finishFile()
+        kept = []
         let kind: CertificateFileKind
-        var bytes: [UInt8] = []
         if check != nil, let sniffed = self.kind {
             try await finishCheck()
             kind = sniffed
         } else {
-            bytes.reserveCapacity(keptBytes)
-            for piece in kept { bytes += piece }
-            let whole = bytes
+            let bytes = whole
             do {
-                kind = try await work.run { try CertificateFileCheck.inspect(whole) }
+                kind = try await work.run { try CertificateFileCheck.inspect(bytes) }
             } catch let refusal as FileRefusal {
                 throw RPCError(.invalidArgument, "file: \(refusal.reason)")
             }
         }
         try await digestDone
         try await fileDone
-        if incoming != nil { bytes = [] } else if bytes.isEmpty { for piece in kept { bytes += piece } }
-        kept = []
-        return (kind, hasher.finish(), bytes, incoming?.file)
+        return (kind, hasher.finish(), incoming == nil ? whole : [], incoming)
     }
 
     private func finishCheck() async throws {
@@ -185,71 +185,57 @@ final class UploadPieces: @unchecked Sendable {
         }
     }
 
-    /// Stops every stage (the upload ended early).
+    /// Drops the pieces the stages have not taken yet (the upload ended early).
     func cancel() {
         digest.cancel()
         check?.cancel()
-        incoming?.stage.cancel()
     }
 
     /// Stops every stage and removes the incoming file, if any.
     func discard() async {
         cancel()
-        await incoming?.file.discard()
+        await incoming?.discard()
     }
 }
 
-/// Pieces handed to `consume` one at a time, in order, on a task of their own, while the
-/// next ones are still on their way. After a failure the rest are dropped; `hasFailed`
-/// tells so at once, `finish` throws the failure.
-final class PieceStage: Sendable {
-    private let pieces: AsyncStream<[UInt8]>.Continuation
-    private let consuming: Task<Void, any Error>
-    private let failed: Flag
+/// Pieces handed to `consume` one at a time, in order, on one of the work threads, queued
+/// straight onto it as they arrive (no task switch for each); after a failure the rest are
+/// dropped: `hasFailed` tells so at once, `finish` throws the failure.
+final class ThreadStage: Sendable {
+    private let work: WorkThreads
+    private let thread: Int
+    private let consume: @Sendable ([UInt8]) throws -> Void
+    private let failure = Mutex<(any Error)?>(nil)
+    private let stopped = Atomic<Bool>(false)
 
-    init(_ consume: @escaping @Sendable ([UInt8]) async throws -> Void) {
-        let (stream, pieces) = AsyncStream.makeStream(of: [UInt8].self)
-        let failed = Flag()
-        self.pieces = pieces
-        self.failed = failed
-        consuming = Task {
-            var failure: (any Error)?
-            for await piece in stream where failure == nil {
-                do {
-                    try await consume(piece)
-                } catch {
-                    failure = error
-                    failed.set()
-                }
-            }
-            if let failure { throw failure }
-        }
+    init(on thread: Int, of work: WorkThreads, _ consume: @escaping @Sendable ([UInt8]) throws -> Void) {
+        self.work = work
+        self.thread = thread
+        self.consume = consume
     }
 
     func add(_ piece: [UInt8]) {
-        pieces.yield(piece)
+        work.submit(on: thread) { [self] in
+            guard !stopped.load(ordering: .acquiring), failure.withLock({ $0 == nil }) else { return }
+            do {
+                try consume(piece)
+            } catch {
+                failure.withLock { $0 = error }
+            }
+        }
     }
 
-    var hasFailed: Bool { failed.isSet }
+    var hasFailed: Bool { failure.withLock { $0 != nil } }
 
     /// Waits until every piece added is consumed; throws the first failure.
     func finish() async throws {
-        pieces.finish()
-        try await consuming.value
+        try await work.run(on: thread) { [self] in
+            if let error = failure.withLock({ $0 }) { throw error }
+        }
     }
 
-    func cancel() {
-        pieces.finish()
-        consuming.cancel()
-    }
-}
-
-/// A flag set once, read from any thread.
-final class Flag: Sendable {
-    private let value = Atomic<Bool>(false)
-
-    func set() { value.store(true, ordering: .releasing) }
-    var isSet: Bool { value.load(ordering: .acquiring) }
+    /// The pieces still queued are dropped.
+    func cancel() { stopped.store(true, ordering: .releasing) }
 }
 
 /// A hasher handed from thread to thread, one piece at a time.

@@ -51,6 +51,10 @@ struct IncomingFile: Sendable {
     let name: String
     let file: DurableFile
 
+    /// Queues `piece` to be written after the ones before it.
+    func add(_ piece: [UInt8]) { file.queueWrite(piece) }
+
+    /// Every piece written and synced.
     func finish() async throws { try await file.finish() }
 
     /// Removes the file, finished or not.
