@@ -20,6 +20,7 @@ bench_setup certportal catalog-service cert-store stats-service gateway
 start_catalog "$data" "$work"
 "$bin/certportal" import records "$work/records.csv" --data "$data" --quiet >/dev/null
 start_cert_store "$data" "$catalog_port" "$today" "$work"
+certs_pid=${pids[-1]}
 
 # The finished, passed records (the ones a certificate may be issued for), from the catalog.
 ids=$(sqlite3 "$data/catalog.sqlite" "SELECT a.id FROM attendees a JOIN schedules s ON s.id = a.schedule_id
@@ -48,6 +49,7 @@ echo bench-password-1 | "$bin/certportal" user add bench@example.com --role admi
 "$bin/gateway" --data "$data" --port 0 --catalog "127.0.0.1:$catalog_port" --stats "127.0.0.1:$stats_port" \
   --certificates "127.0.0.1:$certs_port" --today "$today" >"$work/gateway.out" 2>"$work/gateway.err" &
 pids+=($!)
+gateway_pid=$!
 gateway_port=$(wait_listening "$work/gateway.out")
 cookie_and_token=$(curl -s -D "$work/login.headers" -H 'Content-Type: application/json' \
   -d '{"email":"bench@example.com","password":"bench-password-1"}' "http://127.0.0.1:$gateway_port/api/session")
@@ -64,12 +66,17 @@ open(sys.argv[1], 'wb').write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack(
                               + chunk(b'IDAT', zlib.compress(raw, 1)) + chunk(b'IEND', b''))
 PY
 size=$(stat -c %s "$work/big.png")
-runs=5
+runs=${BENCH_RUNS:-9}
 upload_times=()
 download_times=()
+# CPU time (user + system, clock ticks) a process has used so far.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+upload_cpu=0
 for _ in $(seq $runs); do
+  before=$(( $(cpu_ticks "$certs_pid") + $(cpu_ticks "$gateway_pid") ))
   upload_times+=("$(curl -s -o /dev/null -w '%{time_total}' -H "Cookie: $cookie" -H "X-CSRF-Token: $csrf" \
     --data-binary @"$work/big.png" "http://127.0.0.1:$gateway_port/api/records/$record/certificate/upload?file_name=big.png")")
+  upload_cpu=$(( upload_cpu + $(cpu_ticks "$certs_pid") + $(cpu_ticks "$gateway_pid") - before ))
   # Timed into /dev/null, as `cat` below (writing 10 MB to a file costs curl as much as
   # the transfer); then the same download again, untimed, into a file to compare.
   download_times+=("$(curl -s -o /dev/null -w '%{time_total}' -H "Cookie: $cookie" \
@@ -106,9 +113,11 @@ for _ in range(runs):
 print(sorted(up)[len(up) // 2], sorted(down)[len(down) // 2])
 PY
 )
-python3 - "$size" "$raw_times" "${upload_times[*]}" "${download_times[*]}" <<'PY'
+python3 - "$size" "$raw_times" "${upload_times[*]}" "${download_times[*]}" "$upload_cpu" "$runs" "$(getconf CLK_TCK)" "$(nproc)" <<'PY'
 import sys
 size = int(sys.argv[1])
+cpu_ms = int(sys.argv[5]) * 1000 / int(sys.argv[7]) / int(sys.argv[6])
+cores = int(sys.argv[8])
 raw_up, raw_down = (float(x) for x in sys.argv[2].split())
 median = lambda xs: sorted(xs)[len(xs) // 2]
 up = median([float(x) for x in sys.argv[3].split()])
@@ -118,4 +127,9 @@ print(f"\na {mb:.1f} MB file (median of runs), MB/s")
 print(f"{'':24} {'gateway (HTTP)':>16} {'raw TCP (cat)':>16} {'ratio':>8}  goal")
 print(f"{'upload':24} {mb / up:>16,.0f} {mb / raw_up:>16,.0f} {raw_up / up:>8.2f}  ≥ 0.5 (checked by content, stored with synchronous=FULL)")
 print(f"{'download':24} {mb / down:>16,.0f} {mb / raw_down:>16,.0f} {raw_down / down:>8.2f}  ≥ 0.5")
+# What an upload costs the machine: cert-store (receiving, BLAKE2b, the PNG decode, the
+# durable write) and the gateway (relaying). Even spread perfectly over every core, an
+# upload takes at least this long.
+print(f"\nCPU per upload, cert-store + gateway: {cpu_ms:.0f} ms; on {cores} cores at best {cpu_ms / cores:.1f} ms "
+      f"= {mb / (cpu_ms / cores / 1000):,.0f} MB/s = {raw_up / (cpu_ms / cores / 1000):.2f} of raw TCP (median upload {up * 1000:.1f} ms)")
 PY
