@@ -1,4 +1,5 @@
 internal import RPC
+internal import Storage
 internal import Records
 internal import Messages
 internal import CertificateFiles
@@ -171,7 +172,13 @@ final class UploadPieces: @unchecked Sendable {
             }
         }
         try await digestDone
-        try await fileDone
+        do {
+            try await fileDone
+        } catch let error as FileError {
+            // The disk's reason (full, failing), said as the upload's; the file is removed.
+            throw RPCError(error.isNoSpace ? .resourceExhausted : .unavailable,
+                           "file: cert-store cannot store it now: \(error.reason)")
+        }
         return (kind, hasher.finish(), incoming == nil ? whole : [], incoming)
     }
 

@@ -4,13 +4,19 @@ internal import Foundation
 public struct FileError: Error, Sendable, CustomStringConvertible {
     public var operation: String
     public var path: String
+    /// The system's error number (`errno`).
+    public var code: Int32
     public var reason: String
 
     init(_ operation: String, _ path: String, errno code: Int32 = errno) {
         self.operation = operation
         self.path = path
+        self.code = code
         reason = String(cString: strerror(code))
     }
+
+    /// The disk (or the user's quota) is full.
+    public var isNoSpace: Bool { code == ENOSPC || code == EDQUOT }
 
     public var description: String { "cannot \(operation) \(path): \(reason)" }
 }
