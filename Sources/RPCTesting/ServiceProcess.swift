@@ -40,7 +40,7 @@ public final class ServiceProcess: @unchecked Sendable {
         process.executableURL = executable
         process.arguments = arguments
         if let environment { process.environment = environment }
-        let output = Pipe()
+        let output = childPipe()
         process.standardOutput = output
         // The process's log, shown when it misbehaves.
         logPath = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString).log").path

@@ -22,7 +22,7 @@ public func runTool(_ executable: String, _ arguments: [String], in directory: U
         process.arguments = executable.hasPrefix("/") ? arguments : [executable] + arguments
         if let directory { process.currentDirectoryURL = directory }
         if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
-        let output = Pipe(), errors = Pipe()
+        let output = childPipe(), errors = childPipe()
         process.standardOutput = output
         process.standardError = errors
         process.standardInput = FileHandle.nullDevice
@@ -34,6 +34,19 @@ public func runTool(_ executable: String, _ arguments: [String], in directory: U
         process.waitUntilExit()
         return ToolOutcome(status: process.terminationStatus, output: out, errors: collected.waitForErrors())
     }
+}
+
+/// A pipe for a child process's standard input or output whose own descriptors close at
+/// exec: Foundation's Process leaves a child every descriptor open when it starts, so a
+/// child that another test starts at the same moment would otherwise keep this pipe open,
+/// and whoever reads it to its end would wait for that child to exit. (The child it is
+/// given to gets it as 0, 1 or 2, which are not closed.)
+public func childPipe() -> Pipe {
+    let pipe = Pipe()
+    for descriptor in [pipe.fileHandleForReading.fileDescriptor, pipe.fileHandleForWriting.fileDescriptor] {
+        _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+    }
+    return pipe
 }
 
 /// Runs blocking work (a process, file reads) on a thread of its own and returns its result.

@@ -14,10 +14,12 @@ import RPCTesting
     }
 
     /// A Python process that writes `megabytes` MB (so they are resident), keeps them or lets
-    /// them go, says "ready" and waits to be killed.
+    /// them go, says "ready" and waits to be killed. It also ends when its input closes, so
+    /// it never outlives the test process, even one that crashed.
     final class Holder: @unchecked Sendable {
         // @unchecked: `process` is only touched by init and stop(), from the test that owns it.
         let process = Process()
+        let input = childPipe()
 
         init(megabytes: Int, keep: Bool) async throws {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -26,11 +28,13 @@ import RPCTesting
                 held = b'\\x01' * (\(megabytes) << 20)
                 \(keep ? "" : "del held")
                 print('ready', flush=True)
-                time.sleep(600)
+                sys.stdin.buffer.read()
                 """
             process.arguments = ["python3", "-c", script]
-            let output = Pipe()
+            let output = childPipe()
             process.standardOutput = output
+            process.standardInput = input
+            process.standardError = FileHandle.nullDevice
             try process.run()
             // Reading the pipe blocks: on a thread of its own, not the cooperative pool.
             let line: String = await withCheckedContinuation { continuation in
@@ -45,7 +49,8 @@ import RPCTesting
         var pid: Int32 { process.processIdentifier }
 
         func stop() {
-            process.terminate()
+            if process.isRunning { process.terminate() }
+            try? input.fileHandleForWriting.close()
         }
     }
 
@@ -71,6 +76,7 @@ import RPCTesting
     @Test func theWatchedProcessesMemoryIsItsPeakDuringTheRun() async throws {
         let server = try await ServiceProcess("rpc-interop-server")
         let holder = try await Holder(megabytes: 64, keep: true)
+        defer { holder.stop() }
         let run = try await Self.load(["--port", "\(server.port)", "--method", Self.unaryCall, "--test-payload", "10",
                                        "--duration", "0.3", "--watch-pid", "\(holder.pid)", "--json"])
         let hwmAfter = try Self.status(holder.pid, "VmHWM")
@@ -91,6 +97,7 @@ import RPCTesting
         let server = try await ServiceProcess("rpc-interop-server")
         // 128 MB written and let go before the run: the process's VmHWM holds them, the run's peak must not.
         let holder = try await Holder(megabytes: 128, keep: false)
+        defer { holder.stop() }
         #expect(try Self.status(holder.pid, "VmHWM") >= 128 << 20)
         let run = try await Self.load(["--port", "\(server.port)", "--method", Self.unaryCall, "--test-payload", "10",
                                        "--duration", "0.2", "--watch-pid", "\(holder.pid)", "--json"])

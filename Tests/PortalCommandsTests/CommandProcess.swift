@@ -19,11 +19,11 @@ final class CommandProcess: @unchecked Sendable {
     init(_ arguments: [String], standardInput: String? = nil) throws {
         process.executableURL = ServiceProcess.executable("certportal")
         process.arguments = arguments
-        let stdout = Pipe()
-        let stderr = Pipe()
+        let stdout = childPipe()
+        let stderr = childPipe()
         process.standardOutput = stdout
         process.standardError = stderr
-        let stdin = Pipe()
+        let stdin = childPipe()
         process.standardInput = stdin
         // A command that exits before reading its input (a bad flag) closes the pipe: the write
         // must then fail with EPIPE, not kill the whole test process with SIGPIPE.

@@ -81,11 +81,7 @@ import Messages
                 }
                 #expect(try Self.files(portal) == [], "\(what) left a file")
             }
-            var get = Certportal_Certificates_V1_GetCertificateRequest()
-            get.recordId = target.recordId
-            await expectRPCError(.notFound, "nothing was stored") {
-                _ = try await client.unary(Certificates.getCertificate, get, options: Portal.options("admin"))
-            }
+            await Flow.expectNoCertificate(client, target.recordId)
         }
     }
 

@@ -195,11 +195,16 @@ import Messages
             await expectRPCError(.invalidArgument) { _ = try await Self.upload(client, target.recordId, good) { $0.expiryDate = "2027-02-30" } }
             await expectRPCError(.invalidArgument) { _ = try await Self.upload(client, target.recordId, good) { $0.emailTo = "everyone" } }
             await expectRPCError(.notFound) { _ = try await Self.upload(client, target.recordId, good) { $0.replaceVersion = 3 } }
-            var get = Certportal_Certificates_V1_GetCertificateRequest()
-            get.recordId = target.recordId
-            await expectRPCError(.notFound, "nothing was stored") {
-                _ = try await client.unary(Certificates.getCertificate, get, options: Portal.options("admin"))
-            }
+            await Self.expectNoCertificate(client, target.recordId)
+        }
+    }
+
+    /// The record has no certificate: nothing was stored for it.
+    static func expectNoCertificate(_ client: RPCClient, _ record: UInt64) async {
+        var get = Certportal_Certificates_V1_GetCertificateRequest()
+        get.recordId = record
+        await expectRPCError(.notFound, "nothing was stored") {
+            _ = try await client.unary(Certificates.getCertificate, get, options: Portal.options("admin"))
         }
     }
 
