@@ -1,4 +1,5 @@
 internal import Foundation
+internal import CFileFlags
 
 /// A file call that failed: what was done to which file, and the system's reason.
 public struct FileError: Error, Sendable, CustomStringConvertible {
@@ -36,6 +37,8 @@ public final class DurableFile: @unchecked Sendable {
     private var syncEvery: Int?
     /// The first queued write that failed; the rest are dropped, and `finish` throws it.
     private var queuedFailure: FileError?
+    /// For a file that bypasses the page cache: the aligned buffer its bytes gather in.
+    private var direct: DirectBuffer?
 
     public init(path: String) {
         self.path = path
@@ -45,6 +48,12 @@ public final class DurableFile: @unchecked Sendable {
     deinit {
         if descriptor >= 0 { close(descriptor) }
         thread.stop()
+    }
+
+    /// Whether the file being written bypasses the page cache (`create(bypassingCache:)` on
+    /// a file system that allows it).
+    public var bypassesCache: Bool {
+        get async { (try? await onThread { [self] () throws(FileError) in direct != nil }) ?? false }
     }
 
     private func onThread<T: Sendable>(_ body: @escaping @Sendable () throws(FileError) -> T) async throws(FileError) -> T {
@@ -61,10 +70,24 @@ public final class DurableFile: @unchecked Sendable {
     /// bytes are written since the last sync, the write syncs them (the file's thread waits,
     /// not its callers), so that `finish` waits for the last few only. `syncingDirectory`:
     /// the file's name is made durable now, for a file `finish`ed where it is.
-    public func create(syncingEvery: Int? = nil, syncingDirectory: Bool = false) async throws(FileError) {
+    /// `bypassingCache`: the bytes go from an aligned buffer straight to the disk (`O_DIRECT`)
+    /// a megabyte at a time, not copied into the page cache first, for a large file written
+    /// once and seldom read soon: copying into fresh cache pages costs more CPU than the rest
+    /// of the write. The last part of a megabyte is written through the cache at `finish`.
+    /// Such writes need no `syncingEvery`: each has reached the disk when it returns, and
+    /// `finish` flushes the disk's own cache. Where the file system cannot, the file is
+    /// written as any other.
+    public func create(syncingEvery: Int? = nil, syncingDirectory: Bool = false,
+                       bypassingCache: Bool = false) async throws(FileError) {
         try await onThread { [self] () throws(FileError) in
             closeDescriptor()
-            descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
+            let flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC
+            descriptor = bypassingCache ? open(path, flags | cff_o_direct(), 0o640) : -1
+            if descriptor >= 0 {
+                direct = DirectBuffer()
+            } else {
+                descriptor = open(path, flags, 0o640)
+            }
             guard descriptor >= 0 else { throw FileError("create", path) }
             syncEvery = syncingEvery
             unsynced = 0
@@ -100,15 +123,17 @@ public final class DurableFile: @unchecked Sendable {
     }
 
     private func writeNow(_ bytes: [UInt8]) throws(FileError) {
-        var done = 0
-        while done < bytes.count {
-            let count = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + done, $0.count - done) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw FileError("write", path)
+        if let direct {
+            try Self.withBytes(of: bytes) { (piece) throws(FileError) in
+                var taken = 0
+                while taken < piece.count {
+                    taken += direct.take(UnsafeRawBufferPointer(rebasing: piece[taken...]))
+                    if direct.isFull { try writeDirect(direct) }
+                }
             }
-            done += count
+            return
         }
+        try Self.withBytes(of: bytes) { (piece) throws(FileError) in try writeAll(piece) }
         unsynced += bytes.count
         if let syncEvery, unsynced >= syncEvery {
             if fdatasync(descriptor) != 0 { throw FileError("sync", path) }
@@ -155,9 +180,68 @@ public final class DurableFile: @unchecked Sendable {
         try await onThread { [self] () throws(FileError) in try finishNow() }
     }
 
+    /// `body(bytes' memory)`, keeping its error's type (`withUnsafeBytes` only rethrows).
+    private static func withBytes(of bytes: [UInt8], _ body: (UnsafeRawBufferPointer) throws(FileError) -> Void) throws(FileError) {
+        let failure: FileError? = bytes.withUnsafeBytes { memory in
+            do throws(FileError) {
+                try body(memory)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Writes all of `bytes` where the file's offset is.
+    private func writeAll(_ bytes: UnsafeRawBufferPointer) throws(FileError) {
+        var done = 0
+        while done < bytes.count {
+            let count = Glibc.write(descriptor, bytes.baseAddress! + done, bytes.count - done)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw FileError("write", path)
+            }
+            done += count
+        }
+    }
+
+    /// Writes the direct buffer's bytes and empties it. A full buffer goes straight to the
+    /// disk; the last, partial one (its length not a multiple of the disk's blocks), or one
+    /// the file system refuses to write directly, goes through the page cache.
+    private func writeDirect(_ buffer: DirectBuffer) throws(FileError) {
+        var done = 0
+        while buffer.isFull {
+            let count = Glibc.write(descriptor, buffer.start, buffer.count)
+            if count < 0 && errno == EINTR { continue }
+            if count < 0 && errno != EINVAL { throw FileError("write", path) }
+            done = max(count, 0)
+            // Refused (EINVAL) or short: the rest is not aligned for the disk any more.
+            if done < buffer.count { try stopBypassingCache() }
+            break
+        }
+        if done < buffer.count {
+            try writeAll(UnsafeRawBufferPointer(start: buffer.start + done, count: buffer.count - done))
+        }
+        buffer.empty()
+    }
+
+    /// Writes from here on go through the page cache.
+    private func stopBypassingCache() throws(FileError) {
+        let flags = fcntl(descriptor, F_GETFL)
+        guard flags >= 0, fcntl(descriptor, F_SETFL, flags & ~cff_o_direct()) == 0 else { throw FileError("write", path) }
+    }
+
     private func finishNow() throws(FileError) {
         if let queuedFailure { throw queuedFailure }
         guard descriptor >= 0 else { return }
+        if let direct {
+            if direct.count > 0 {
+                try stopBypassingCache()
+                try writeDirect(direct)
+            }
+            self.direct = nil
+        }
         if fsync(descriptor) != 0 { throw FileError("sync", path) }
         closeDescriptor()
     }
@@ -185,6 +269,7 @@ public final class DurableFile: @unchecked Sendable {
     private func closeDescriptor() {
         if descriptor >= 0 { close(descriptor) }
         descriptor = -1
+        direct = nil
     }
 
     /// Syncs `directory`, so that a file created, renamed or removed in it stays so.
@@ -194,4 +279,31 @@ public final class DurableFile: @unchecked Sendable {
         defer { close(handle) }
         if fsync(handle) != 0 { throw FileError("sync", directory) }
     }
+}
+
+/// The page-aligned megabyte a file written with `O_DIRECT` gathers its bytes in: the disk
+/// takes such writes only from aligned memory, in whole blocks.
+private final class DirectBuffer {
+    static let capacity = 1 << 20
+    static let alignment = 4096
+    let start: UnsafeMutableRawPointer
+    private(set) var count = 0
+
+    init() {
+        start = UnsafeMutableRawPointer.allocate(byteCount: Self.capacity, alignment: Self.alignment)
+    }
+
+    deinit { start.deallocate() }
+
+    var isFull: Bool { count == Self.capacity }
+
+    /// Copies in as much of `bytes` as fits; returns how much.
+    func take(_ bytes: UnsafeRawBufferPointer) -> Int {
+        let taken = min(bytes.count, Self.capacity - count)
+        if taken > 0 { (start + count).copyMemory(from: bytes.baseAddress!, byteCount: taken) }
+        count += taken
+        return taken
+    }
+
+    func empty() { count = 0 }
 }

@@ -52,3 +52,86 @@ struct DurableFileTests {
         await #expect(throws: FileError.self) { try await nowhere.create() }
     }
 }
+
+@Suite("Durable files past the page cache")
+struct DirectDurableFileTests {
+    /// Pieces of sizes that fall across, onto and short of the megabyte the file writes at a time.
+    static let piecePatterns: [[Int]] = [
+        [],
+        [1],
+        [(1 << 20) - 1, 1],
+        [1 << 20, 1 << 20],
+        [3, 4095, 128 << 10, (1 << 20) + 17, 0, 2 << 20, 999_999],
+        [(5 << 20) + 4097],
+    ]
+
+    @Test(arguments: piecePatterns)
+    func everyByteIsWrittenWhateverThePieces(_ sizes: [Int]) async throws {
+        let scratch = try Scratch()
+        let path = scratch.path("direct")
+        let file = DurableFile(path: path)
+        try await file.create(syncingEvery: 1 << 20, syncingDirectory: true, bypassingCache: true)
+        #expect(await file.bypassesCache, "the temporary directory's file system takes O_DIRECT")
+        var expected: [UInt8] = []
+        for (index, size) in sizes.enumerated() {
+            let piece = DurableFileTests.bytes(size, seed: UInt8(index + 1))
+            expected += piece
+            // Both ways of writing: waited for, and queued.
+            if index.isMultiple(of: 2) { try await file.write(piece) } else { file.queueWrite(piece) }
+        }
+        try await file.finish()
+        #expect(!(await file.bypassesCache), "finished")
+        let written = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(written.count == expected.count)
+        #expect(written == expected)
+    }
+
+    @Test func theWholeMegabytesDoNotStayInThePageCache() async throws {
+        let scratch = try Scratch()
+        // tmpfs keeps every file in memory; only a disk's file can be left out of the cache.
+        let fileSystem = try Self.fileSystemType(of: scratch.directory.path)
+        try #require(!["tmpfs", "ramfs"].contains(fileSystem), "the temporary directory is on a disk, not \(fileSystem)")
+        let path = scratch.path("direct")
+        let file = DurableFile(path: path)
+        try await file.create(bypassingCache: true)
+        let megabytes = 4
+        try await file.write(DurableFileTests.bytes((megabytes << 20) + 100))
+        try await file.finish()
+        #expect(try Self.residentPages(path, bytes: megabytes << 20) == 0)
+
+        // The same bytes written through the cache stay there: the check can tell.
+        let cached = DurableFile(path: scratch.path("cached"))
+        try await cached.create()
+        try await cached.write(DurableFileTests.bytes((megabytes << 20) + 100))
+        try await cached.finish()
+        #expect(try Self.residentPages(scratch.path("cached"), bytes: megabytes << 20) > 0)
+    }
+
+    /// The type of the file system `path` is on (`ext4`, `tmpfs`…), from the longest mount point over it.
+    static func fileSystemType(of path: String) throws -> String {
+        let mounts = try String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)
+        var best: (point: String, type: String)?
+        for line in mounts.split(separator: "\n") {
+            let fields = line.split(separator: " ").map(String.init)
+            guard fields.count > 2 else { continue }
+            let point = fields[1]
+            let covers = path == point || path.hasPrefix(point.hasSuffix("/") ? point : point + "/")
+            if covers && point.count >= (best?.point.count ?? 0) { best = (point, fields[2]) }
+        }
+        return try #require(best).type
+    }
+
+    /// How many of the first `bytes` of the file at `path` are in the page cache, in pages (mincore).
+    static func residentPages(_ path: String, bytes: Int) throws -> Int {
+        let descriptor = open(path, O_RDONLY)
+        try #require(descriptor >= 0)
+        defer { close(descriptor) }
+        let mapped = mmap(nil, bytes, PROT_READ, MAP_SHARED, descriptor, 0)
+        try #require(mapped != MAP_FAILED)
+        defer { munmap(mapped, bytes) }
+        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        var vector = [UInt8](repeating: 0, count: (bytes + pageSize - 1) / pageSize)
+        try #require(mincore(mapped, bytes, &vector) == 0)
+        return vector.filter { $0 & 1 != 0 }.count
+    }
+}
