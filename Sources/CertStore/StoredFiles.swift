@@ -92,7 +92,7 @@ struct FileReader: Sendable {
             source = .database(pool, rowID: rowID)
         case .inDirectory(let path, _):
             let file = DurableFile(path: path)
-            try await file.openForReading()
+            try await file.openForReading(readingAhead: true)
             source = .directory(file)
         }
     }

@@ -96,11 +96,16 @@ public final class DurableFile: @unchecked Sendable {
         }
     }
 
-    public func openForReading() async throws(FileError) {
+    /// Open for reading. `readingAhead`: the whole file is about to be read, from start to
+    /// end; the system starts reading it from the disk now (one that bypassed the page
+    /// cache is not in memory), so that the reads find it there.
+    public func openForReading(readingAhead: Bool = false) async throws(FileError) {
         try await onThread { [self] () throws(FileError) in
             closeDescriptor()
             descriptor = open(path, O_RDONLY | O_CLOEXEC)
             guard descriptor >= 0 else { throw FileError("open", path) }
+            // Only advice: a file system that ignores it reads as it always does.
+            if readingAhead { _ = posix_fadvise(descriptor, 0, 0, POSIX_FADV_WILLNEED) }
         }
     }
 

@@ -107,6 +107,32 @@ struct DirectDurableFileTests {
         #expect(try Self.residentPages(scratch.path("cached"), bytes: megabytes << 20) > 0)
     }
 
+    @Test func aFileOpenedToBeReadWholeIsReadAheadIntoMemory() async throws {
+        let scratch = try Scratch()
+        let fileSystem = try Self.fileSystemType(of: scratch.directory.path)
+        try #require(!["tmpfs", "ramfs"].contains(fileSystem), "the temporary directory is on a disk, not \(fileSystem)")
+        let path = scratch.path("direct")
+        let bytes = 4 << 20
+        let writer = DurableFile(path: path)
+        try await writer.create(bypassingCache: true)
+        try await writer.write(DurableFileTests.bytes(bytes))
+        try await writer.finish()
+        try #require(try Self.residentPages(path, bytes: bytes) == 0, "not in memory after the write")
+
+        let reader = DurableFile(path: path)
+        try await reader.openForReading(readingAhead: true)
+        // Nothing read yet: the system fetches it on its own (a generous deadline, not a timing test).
+        let pages = bytes / Int(sysconf(Int32(_SC_PAGESIZE)))
+        var resident = 0
+        for _ in 0..<100 {
+            resident = try Self.residentPages(path, bytes: bytes)
+            if resident == pages { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(resident == pages)
+        #expect(try await reader.read(upTo: bytes + 1) == DurableFileTests.bytes(bytes))
+    }
+
     /// The type of the file system `path` is on (`ext4`, `tmpfs`…), from the longest mount point over it.
     static func fileSystemType(of path: String) throws -> String {
         let mounts = try String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)
