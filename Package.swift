@@ -86,7 +86,7 @@ let package = Package(
         .executableTarget(name: "rpc-interop-server", dependencies: ["Interop", "RPC", "Flags"], swiftSettings: swiftSettings),
         .executableTarget(name: "catalog-service", dependencies: ["Catalog", "ChangeFeed", "ServiceRuntime"], swiftSettings: swiftSettings),
         .executableTarget(name: "stats-service", dependencies: ["Stats", "Records", "ServiceRuntime"], swiftSettings: swiftSettings),
-        .executableTarget(name: "cert-store", dependencies: ["CertStore", "ChangeFeed", "ServiceRuntime", "Records"], swiftSettings: swiftSettings),
+        .executableTarget(name: "cert-store", dependencies: ["CertStore", "ChangeFeed", "ServiceRuntime", "Records", "Flags"], swiftSettings: swiftSettings),
         .executableTarget(name: "export-service", dependencies: ["Export", "ServiceRuntime", "Flags"], swiftSettings: swiftSettings),
         .executableTarget(name: "gateway", dependencies: ["Gateway", "ServiceRuntime"], swiftSettings: swiftSettings),
         .executableTarget(name: "certportal", dependencies: ["PortalCommands", "LoadTest", "RPC", "Messages", "Flags"], swiftSettings: swiftSettings),

@@ -78,10 +78,7 @@ extension MailSettings {
                 throw failure("--smtp: \(error.message)")
             }
         }
-        if let url = arguments.string("--portal-url") ?? environment["CERTPORTAL_PUBLIC_URL"] {
-            guard url.hasPrefix("http://") || url.hasPrefix("https://") else { throw failure("--portal-url: must start with http:// or https://") }
-            portalURL = url.hasSuffix("/") ? String(url.dropLast()) : url
-        }
+        if let url = try arguments.publicURL("--portal-url", environment: environment) { portalURL = url }
         if let milliseconds = try arguments.integer("--mail-retry-ms") {
             guard milliseconds >= 10 else { throw failure("--mail-retry-ms: at least 10") }
             firstRetry = .milliseconds(milliseconds)

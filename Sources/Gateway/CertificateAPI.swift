@@ -273,8 +273,10 @@ struct StreamBroken: Error {
 extension Gateway {
     typealias Certificates = Certportal_Certificates_V1_Certificates
 
-    /// Where the public verification page is, as the caller reached the gateway.
+    /// Where the public verification page is: the configured public URL, else as the
+    /// caller reached the gateway.
     func publicBase(_ request: HTTPRequest) -> String {
+        if let url = configuration.publicURL { return url }
         let host = request.header("host").flatMap { $0.utf8.count <= 255 && !$0.contains("/") ? $0 : nil } ?? "127.0.0.1"
         return (secure(request) ? "https://" : "http://") + host
     }

@@ -14,6 +14,9 @@ public struct GatewayConfiguration: Sendable {
     public var providerLogo: (bytes: [UInt8], contentType: String)?
     /// Set the Secure flag on cookies even when the request did not come over TLS.
     public var secureCookies = false
+    /// Where users reach the portal (`https://portal.example.com`), for the verification
+    /// links shown to admins; nil: the scheme and Host of the request being answered.
+    public var publicURL: String?
     /// `today` pinned for tests and demos; else stats-service's.
     public var today: CalendarDate?
     /// Where the pages are; nil: the ones built into the gateway.

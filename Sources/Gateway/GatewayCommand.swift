@@ -11,13 +11,15 @@ internal import Foundation
 /// Flags: the services' common ones (`--host`, `--port` — default 8080 —, `--data`,
 /// `--mesh-token`, `--today`) and `--catalog HOST:PORT`, `--stats HOST:PORT`,
 /// `--certificates HOST:PORT` (cert-store; all three required),
-/// `--web DIR` (serve the pages from a folder, for working on them), `--secure-cookies`.
+/// `--web DIR` (serve the pages from a folder, for working on them), `--secure-cookies`,
+/// `--public-url URL` (where users reach the portal, for verification links; default
+/// `$CERTPORTAL_PUBLIC_URL`, else the address each request came to).
 /// Environment: `CERTPORTAL_SESSION_KEY` (64 hex digits; `certportal up` keeps one in
 /// the data directory so log-ins survive a restart), `CERTPORTAL_PROVIDER_NAME`,
 /// `CERTPORTAL_PROVIDER_COLOUR`, `CERTPORTAL_PROVIDER_LOGO` (a PNG, JPEG or SVG file).
 public enum GatewayCommand {
     public static func run() async -> Never {
-        let command = ServiceCommand(name: "gateway", ownFlags: ["--catalog", "--stats", "--certificates", "--exports", "--web"], booleanFlags: ["--secure-cookies"])
+        let command = ServiceCommand(name: "gateway", ownFlags: ["--catalog", "--stats", "--certificates", "--exports", "--web", "--public-url"], booleanFlags: ["--secure-cookies"])
         let environment = ProcessInfo.processInfo.environment
         guard let catalog = command.client("--catalog", compressed: false) else {
             ServiceCommand.exit(command.name, "--catalog HOST:PORT is required (catalog-service's address)", status: 2)
@@ -32,6 +34,11 @@ public enum GatewayCommand {
         configuration.today = command.today
         configuration.webRoot = command.arguments.string("--web")
         configuration.secureCookies = command.arguments.flag("--secure-cookies")
+        do {
+            configuration.publicURL = try command.arguments.publicURL("--public-url", environment: environment)
+        } catch {
+            ServiceCommand.exit(command.name, error.description, status: 2)
+        }
         if let name = environment["CERTPORTAL_PROVIDER_NAME"], !name.isEmpty { configuration.providerName = name }
         if let colour = environment["CERTPORTAL_PROVIDER_COLOUR"], !colour.isEmpty {
             guard colour.count == 7, colour.hasPrefix("#"), colour.dropFirst().allSatisfy(\.isHexDigit) else {

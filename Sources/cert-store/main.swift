@@ -6,6 +6,7 @@
 import CertStore
 import ChangeFeed
 import ServiceRuntime
+import Flags
 import Foundation
 
 let command = ServiceCommand(name: "cert-store", ownFlags: ["--catalog", "--public-url", "--time-zone", "--provider-name"])
@@ -15,11 +16,10 @@ guard let catalog = command.client("--catalog", compressed: false) else {
 let environment = ProcessInfo.processInfo.environment
 var settings = CertStoreSettings()
 settings.clock = command.statusClock()
-if let url = command.arguments.string("--public-url") ?? environment["CERTPORTAL_PUBLIC_URL"], !url.isEmpty {
-    guard url.hasPrefix("http://") || url.hasPrefix("https://"), url.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
-        ServiceCommand.exit(command.name, "--public-url: must be an http(s) URL in ASCII, such as https://portal.example.com; found \"\(url)\"", status: 2)
-    }
-    settings.publicURL = url
+do {
+    if let url = try command.arguments.publicURL("--public-url", environment: environment) { settings.publicURL = url }
+} catch {
+    ServiceCommand.exit(command.name, error.description, status: 2)
 }
 if let name = command.arguments.string("--provider-name") ?? environment["CERTPORTAL_PROVIDER_NAME"], !name.isEmpty {
     settings.providerName = name

@@ -35,6 +35,32 @@ import Messages
     static func certificate(_ answer: HTTPAnswer) -> [String: Any] { answer.object["certificate"] as? [String: Any] ?? [:] }
     static func record(_ answer: HTTPAnswer) -> [String: Any] { answer.object["record"] as? [String: Any] ?? [:] }
 
+    @Test func verificationLinksUseThePublicURLWhenOneIsSet() async throws {
+        try await GatewayAPITests.withGateway { portal in
+            let (admin, _) = try await Self.logIn(portal)
+            let id = try #require(try await Self.records(portal, admin, status: "pending").first?["record_id"] as? Int)
+            let issued = try await Self.post(portal, "/api/records/\(id)/certificate/issue", admin, ["share": false])
+            let code = try #require(Self.certificate(issued)["verification_code"] as? String)
+            #expect(Self.certificate(issued)["verification_url"] as? String == "\(portal.url)/verify/\(code)", "none set: as the request came")
+
+            // Behind a proxy: the address users reach, whatever Host the request carries.
+            await portal.gateway?.stop()
+            try await portal.startGateway(["--public-url", "https://certificates.example.com/"])
+            let (again, _) = try await Self.logIn(portal)
+            let read = try await fetch(portal.url + "/api/records/\(id)/certificate", headers: again.headers)
+            #expect(read.object["verification_url"] as? String == "https://certificates.example.com/verify/\(code)", "\(read.text)")
+        }
+    }
+
+    @Test func aBadPublicURLStopsTheGatewayWithTheReason() async throws {
+        let outcome = try await runTool(ServiceProcess.executable("gateway").path, [
+            "--port", "0", "--catalog", "127.0.0.1:1", "--stats", "127.0.0.1:1", "--certificates", "127.0.0.1:1",
+            "--public-url", "certificates.example.com"])
+        #expect(outcome.status == 2)
+        #expect(outcome.errorText.contains("--public-url: must be an http(s) URL in ASCII, such as https://portal.example.com; found \"certificates.example.com\""),
+                "\(outcome.errorText)")
+    }
+
     @Test func issuingMovesARecordFromPendingToCertifiedInTheAnswer() async throws {
         try await GatewayAPITests.withGateway { portal in
             let (admin, _) = try await Self.logIn(portal)

@@ -48,7 +48,7 @@ final class Portal: @unchecked Sendable {
     }
 
     /// The gateway in front of the three services; `url` is its address.
-    func startGateway() async throws {
+    func startGateway(_ extraArguments: [String] = []) async throws {
         var environment = ProcessInfo.processInfo.environment
         environment["CERTPORTAL_SESSION_KEY"] = Self.sessionKey
         environment["CERTPORTAL_PROVIDER_NAME"] = "Zoë's Training Ltd"
@@ -56,7 +56,7 @@ final class Portal: @unchecked Sendable {
             "--port", "0", "--data", data, "--mesh-token", meshToken, "--today", Self.today,
             "--catalog", "127.0.0.1:\(catalog.port)", "--stats", "127.0.0.1:\(stats.port)",
             "--certificates", "127.0.0.1:\(certificates.port)",
-        ] + (export.map { ["--exports", "127.0.0.1:\($0.port)"] } ?? []), environment: environment)
+        ] + (export.map { ["--exports", "127.0.0.1:\($0.port)"] } ?? []) + extraArguments, environment: environment)
     }
 
     var url: String { "http://127.0.0.1:\(gateway!.port)" }
