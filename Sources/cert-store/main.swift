@@ -20,6 +20,7 @@ guard let catalog = command.client("--catalog", compressed: false) else {
 let environment = ProcessInfo.processInfo.environment
 var settings = CertStoreSettings()
 settings.clock = command.statusClock()
+settings.pdfCheckExecutable = "/proc/self/exe"  // uploaded PDFs: checked by its own check-pdf mode
 if let url = command.arguments.string("--public-url") ?? environment["CERTPORTAL_PUBLIC_URL"], !url.isEmpty {
     guard url.hasPrefix("http://") || url.hasPrefix("https://"), url.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
         ServiceCommand.exit(command.name, "--public-url: must be an http(s) URL in ASCII, such as https://portal.example.com; found \"\(url)\"", status: 2)
