@@ -78,7 +78,8 @@ public struct IsolatedPDFCheck: Sendable {
             answer("ok")
         } catch {
             // qpdf's C API turns a failed allocation into an error like any other.
-            answer(error.reason.contains("bad_alloc") ? "memory" : "refused " + error.reason)
+            let reason = String(error.reason.map { $0.isNewline ? " " : $0 })  // the verdict is one line
+            answer(reason.contains("bad_alloc") ? "memory" : "refused " + reason)
         }
     }
 
@@ -118,7 +119,10 @@ public struct IsolatedPDFCheck: Sendable {
 
     /// What the child's ending means for the file.
     static func verdict(_ outcome: Outcome, deadline: Duration) throws(Failure) -> FileRefusal? {
-        if outcome.timedOut { return tooSlow(Int(deadline.components.seconds)) }
+        if outcome.timedOut {
+            let (seconds, fraction) = deadline.components
+            return tooSlow(Int(seconds) + (fraction > 0 ? 1 : 0))  // "more than 1 s" for 0.5 s
+        }
         if let signal = outcome.signal {
             // The CPU limit: SIGXCPU, or SIGKILL at the hard limit; any other death (a Swift
             // allocation that failed traps, a signal from the kernel's OOM killer) is memory.
