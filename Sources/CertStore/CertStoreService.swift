@@ -16,6 +16,9 @@ public struct CertStoreSettings: Sendable {
     public var clock = StatusClock()
     /// Threads that render PDFs (one per core).
     public var renderThreads = 2
+    /// The executable whose `check-pdf` mode checks an uploaded PDF in a child process with
+    /// hard memory and CPU limits (cert-store: its own, `/proc/self/exe`); nil: in this process.
+    public var pdfCheckExecutable: String?
 
     public init() {}
 
@@ -75,6 +78,9 @@ public struct CertStoreService: RPCService {
         self.settings = settings
         work = WorkThreads(count: settings.renderThreads, name: "cert-store.work")
     }
+
+    /// Uploaded PDFs are checked in a child process when the settings name an executable for it.
+    var pdfCheck: IsolatedPDFCheck? { settings.pdfCheckExecutable.map { IsolatedPDFCheck(executable: $0) } }
 
     public func register(into router: inout RPCRouter) {
         router.unary(Service.listTemplates) { _, context in

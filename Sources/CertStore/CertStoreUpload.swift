@@ -54,7 +54,7 @@ extension CertStoreService {
             if header.emailTo == "delegate" || header.emailTo == "both", record.contactEmail.isEmpty {
                 throw RPCError(.invalidArgument, "email_to: \(record.contactName) has no e-mail address")
             }
-            let file = try await pieces.finish()
+            let file = try await pieces.finish(checkingPDFsWith: pdfCheck)
             let date = Self.completion(of: record)?.description ?? ""
             var version = NewVersion(bytes: file.bytes, kind: "external", mediaType: file.kind.mediaType, expiry: expiry,
                                      fileName: SafeFileName.make(contact: record.contactName, course: record.courseName, date: date,
@@ -146,7 +146,7 @@ final class UploadPieces: @unchecked Sendable {
     /// The file once every piece is in: its kind (refused with the reason when it is no
     /// certificate file), digest, and either its bytes or its incoming file, finished (on
     /// disk, under its final name).
-    func finish() async throws -> (kind: CertificateFileKind, digest: [UInt8], bytes: [UInt8], stored: IncomingFile?) {
+    func finish(checkingPDFsWith pdfCheck: IsolatedPDFCheck?) async throws -> (kind: CertificateFileKind, digest: [UInt8], bytes: [UInt8], stored: IncomingFile?) {
         let hasher = hasher
         let digest = digest
         async let digestDone: Void = digest.finish()
@@ -166,7 +166,8 @@ final class UploadPieces: @unchecked Sendable {
         } else {
             let bytes = whole
             do {
-                kind = try await work.run { try CertificateFileCheck.inspect(bytes) }
+                // A failure to check at all (IsolatedPDFCheck.Failure) is no refusal: logged, UNKNOWN.
+                kind = try await work.run { try CertificateFileCheck.inspect(bytes, checkingPDFsWith: pdfCheck) }
             } catch let refusal as FileRefusal {
                 throw RPCError(.invalidArgument, "file: \(refusal.reason)")
             }

@@ -11,17 +11,34 @@ public enum CertificateFileCheck {
     /// checked; a JPEG decoded completely. Also refuses images larger than 20,000 × 20,000
     /// pixels (decompression bombs) before decoding them.
     public static func inspect(_ bytes: [UInt8]) throws(FileRefusal) -> CertificateFileKind {
+        let kind = try kindToCheck(bytes)
+        switch kind {
+        case .pdf: try PDFCheck.check(bytes)
+        case .png: try ImageCheck.checkPNG(bytes)
+        case .jpeg: try ImageCheck.checkJPEG(bytes)
+        }
+        return kind
+    }
+
+    /// As `inspect(_:)`, a PDF checked by `isolated` in a child process when it is given
+    /// (images are checked here, in bounded memory, as always). Throws a `FileRefusal`, or
+    /// `IsolatedPDFCheck.Failure` when no check could be made; blocks while the child runs.
+    public static func inspect(_ bytes: [UInt8], checkingPDFsWith isolated: IsolatedPDFCheck?) throws -> CertificateFileKind {
+        guard let isolated else { return try inspect(bytes) }
+        let kind = try kindToCheck(bytes)
+        guard kind == .pdf else { return try inspect(bytes) }
+        try isolated.check(bytes)
+        return kind
+    }
+
+    /// What the bytes claim to be, refused when empty, too large or none of the three.
+    private static func kindToCheck(_ bytes: [UInt8]) throws(FileRefusal) -> CertificateFileKind {
         if bytes.isEmpty { throw FileRefusal(reason: "the file is empty") }
         if bytes.count > maxBytes {
             throw FileRefusal(reason: "the file is \(megabytes(bytes.count)) MB; the limit is \(maxBytes / (1024 * 1024)) MB")
         }
         guard let kind = sniff(bytes) else {
             throw FileRefusal(reason: "the file is not a PDF, PNG or JPEG (it starts with \(describeStart(of: bytes)))")
-        }
-        switch kind {
-        case .pdf: try PDFCheck.check(bytes)
-        case .png: try ImageCheck.checkPNG(bytes)
-        case .jpeg: try ImageCheck.checkJPEG(bytes)
         }
         return kind
     }

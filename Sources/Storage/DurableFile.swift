@@ -1,5 +1,5 @@
 internal import Foundation
-internal import CFileFlags
+internal import CGNU
 
 /// A file call that failed: what was done to which file, and the system's reason.
 public struct FileError: Error, Sendable, CustomStringConvertible {
@@ -82,7 +82,7 @@ public final class DurableFile: @unchecked Sendable {
         try await onThread { [self] () throws(FileError) in
             closeDescriptor()
             let flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC
-            descriptor = bypassingCache ? open(path, flags | cff_o_direct(), 0o640) : -1
+            descriptor = bypassingCache ? open(path, flags | cgnu_o_direct(), 0o640) : -1
             if descriptor >= 0 {
                 direct = DirectBuffer()
             } else {
@@ -234,7 +234,7 @@ public final class DurableFile: @unchecked Sendable {
     /// Writes from here on go through the page cache.
     private func stopBypassingCache() throws(FileError) {
         let flags = fcntl(descriptor, F_GETFL)
-        guard flags >= 0, fcntl(descriptor, F_SETFL, flags & ~cff_o_direct()) == 0 else { throw FileError("write", path) }
+        guard flags >= 0, fcntl(descriptor, F_SETFL, flags & ~cgnu_o_direct()) == 0 else { throw FileError("write", path) }
     }
 
     private func finishNow() throws(FileError) {

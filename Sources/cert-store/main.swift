@@ -3,11 +3,16 @@
 // Certificate templates, certificates and every version of their files, share flags,
 // verification codes and the audit, with their change feed. Its database:
 // DIR/certificates.sqlite (synchronous=FULL).
+// cert-store check-pdf: checks the PDF on standard input and prints its verdict (the
+// child process cert-store checks each uploaded PDF in, with hard limits).
 import CertStore
+import CertificateFiles
 import ChangeFeed
 import ServiceRuntime
 import Flags
 import Foundation
+
+if CommandLine.arguments.dropFirst().first == "check-pdf" { IsolatedPDFCheck.checkStandardInput() }
 
 let command = ServiceCommand(name: "cert-store", ownFlags: ["--catalog", "--public-url", "--time-zone", "--provider-name"])
 guard let catalog = command.client("--catalog", compressed: false) else {
@@ -16,6 +21,7 @@ guard let catalog = command.client("--catalog", compressed: false) else {
 let environment = ProcessInfo.processInfo.environment
 var settings = CertStoreSettings()
 settings.clock = command.statusClock()
+settings.pdfCheckExecutable = "/proc/self/exe"  // uploaded PDFs: checked by its own check-pdf mode
 do {
     if let url = try command.arguments.publicURL("--public-url", environment: environment) { settings.publicURL = url }
 } catch {

@@ -75,27 +75,13 @@ enum Fixtures {
     /// A one-page PDF written by hand, with a correct cross-reference table.
     static func pdf(content: String = "BT /F1 24 Tf 72 720 Td (Certificate of completion) Tj ET",
                     pagesReference: String = "2 0 R") -> [UInt8] {
-        let objects = [
+        handMadePDF([
             "<< /Type /Catalog /Pages \(pagesReference) >>",
             "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
             "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
             "<< /Length \(content.utf8.count) >>\nstream\n\(content)\nendstream",
             "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        ]
-        var out = Array("%PDF-1.4\n%\u{E2}\u{E3}\u{CF}\u{D3}\n".utf8)
-        var offsets: [Int] = []
-        for (index, object) in objects.enumerated() {
-            offsets.append(out.count)
-            out += Array("\(index + 1) 0 obj\n\(object)\nendobj\n".utf8)
-        }
-        let xref = out.count
-        var table = "xref\n0 \(objects.count + 1)\n0000000000 65535 f \n"
-        for offset in offsets {
-            let digits = String(offset)
-            table += String(repeating: "0", count: 10 - digits.count) + digits + " 00000 n \n"
-        }
-        table += "trailer\n<< /Size \(objects.count + 1) /Root 1 0 R >>\nstartxref\n\(xref)\n%%EOF\n"
-        return out + Array(table.utf8)
+        ].map { Array($0.utf8) })
     }
 
     // MARK: - PNG chunks

@@ -85,6 +85,32 @@ import Messages
         }
     }
 
+    /// 3 MB inflating to 3 GiB: cert-store checks it in a child process with 1 GiB of address
+    /// space, so the child, never cert-store, runs out of memory.
+    @Test func aPDFDecompressionBombIsRefusedWithoutTakingCertStoresMemory() async throws {
+        try await Flow.withRecords { portal, rows in
+            let target = try Flow.pending(rows)
+            let bomb = try await decompressionBombPDF(megabytes: 3000)
+            let client = portal.client(portal.certificates)
+            defer { client.close() }
+            let error = await expectRPCError(.invalidArgument) { _ = try await Flow.upload(client, target.recordId, bomb) }
+            #expect(error?.message.contains("needs more than 1 GB of memory to check") == true, "\(String(describing: error))")
+            #expect(try Self.files(portal) == [])
+            await Flow.expectNoCertificate(client, target.recordId)
+            let peak = try #require(try Self.peakMemory(portal.certificates.process.processIdentifier))
+            #expect(peak < 200 << 20, "cert-store's peak resident memory: \(peak >> 20) MiB")
+            try await portal.certificates.expectHealthy()
+        }
+    }
+
+    /// A process's peak resident memory (VmHWM), in bytes.
+    static func peakMemory(_ pid: Int32) throws -> Int? {
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kilobytes = Int(line.dropFirst(6).trimmingCharacters(in: .whitespaces).dropLast(3)) else { return nil }
+        return kilobytes << 10
+    }
+
     @Test func anUploadBrokenOffLeavesNoFile() async throws {
         try await Flow.withRecords { portal, rows in
             let target = try Flow.pending(rows)
