@@ -58,8 +58,8 @@ public enum ProtoWire {
             self.messageName = messageName
         }
 
-        /// The next field, nil at the end; throws when the bytes end inside one or use a
-        /// wire type proto3 doesn't (groups).
+        /// The next field, nil at the end; throws when the bytes end inside one, a varint
+        /// holds more than 64 bits, or a field uses a wire type proto3 doesn't (groups).
         public mutating func next() throws(ProtoDecodingError) -> (field: UInt64, value: Value)? {
             while offset < bytes.count {
                 let key = try varint()
@@ -96,11 +96,13 @@ public enum ProtoWire {
             while offset < bytes.count, shift < 64 {
                 let byte = bytes[offset]
                 offset += 1
+                // The tenth byte has room for the 64th bit only.
+                if shift == 63 && byte > 1 { throw invalid("a varint holds more than 64 bits") }
                 value |= UInt64(byte & 0x7F) << shift
                 if byte < 0x80 { return value }
                 shift += 7
             }
-            throw invalid("a varint runs past the end")
+            throw invalid(offset < bytes.count ? "a varint holds more than 64 bits" : "a varint runs past the end")
         }
 
         private func invalid(_ reason: String) -> ProtoDecodingError {

@@ -143,43 +143,24 @@ extension FrameDecoder {
     /// A frame that is exactly `call_id` (field 1, varint) and `message` (field 3, bytes),
     /// decoded with one copy of the payload; nil for anything else.
     static func messageFrame(_ buffer: [UInt8], _ range: Range<Int>) -> Frame? {
-        buffer.withUnsafeBufferPointer { bytes -> Frame? in
-            var at = range.lowerBound
+        buffer.withUnsafeBytes { bytes -> Frame? in
+            var reader = ProtoWire.Reader(UnsafeRawBufferPointer(rebasing: bytes[range]), messageName: Frame.protoMessageName)
             var callID: UInt64 = 0
-            var payload: Range<Int>?
-            while at < range.upperBound {
-                guard let tag = varint(bytes, &at, end: range.upperBound) else { return nil }
-                switch tag {
-                case 0x08:
-                    guard let value = varint(bytes, &at, end: range.upperBound) else { return nil }
-                    callID = value
-                case 0x1A:
-                    guard payload == nil, let length = varint(bytes, &at, end: range.upperBound),
-                          length <= UInt64(range.upperBound - at) else { return nil }
-                    payload = at..<at + Int(length)
-                    at += Int(length)
-                default:
-                    return nil
+            var payload: UnsafeRawBufferPointer?
+            do {
+                while let (field, value) = try reader.next() {
+                    switch (field, value) {
+                    case (1, .varint(let value)): callID = value
+                    case (3, .bytes(let bytes)) where payload == nil: payload = bytes
+                    default: return nil
+                    }
                 }
+            } catch {
+                return nil  // the generic decoder refuses it, in its own words
             }
             guard let payload else { return nil }
-            return Frame(callId: callID, kind: .message(Array(bytes[payload])))
+            return Frame(callId: callID, kind: .message(Array(payload)))
         }
-    }
-
-    /// A base-128 varint of at most 64 bits at `at`, which moves past it; nil when it is
-    /// cut off or longer.
-    private static func varint(_ bytes: UnsafeBufferPointer<UInt8>, _ at: inout Int, end: Int) -> UInt64? {
-        var value: UInt64 = 0
-        for shift in stride(from: 0, to: 64, by: 7) {
-            guard at < end else { return nil }
-            let byte = bytes[at]
-            at += 1
-            if shift == 63 && byte > 1 { return nil }
-            value |= UInt64(byte & 0x7F) << UInt64(shift)
-            if byte < 0x80 { return value }
-        }
-        return nil
     }
 }
 

@@ -100,7 +100,10 @@ import Messages
         let twoPayloads: [UInt8] = [0x08, 1, 0x1A, 1, 0xAA, 0x1A, 1, 0xBB]
         let tooLong: [UInt8] = [0x08, 1, 0x1A, 9, 0xAA]
         let cutOff: [UInt8] = [0x08, 0x80]
-        for body in [ping, twoPayloads, tooLong, cutOff] {
+        let cutOffAfterThePayload: [UInt8] = [0x1A, 1, 0xAA, 0x08, 0x80]
+        let overlongCallID: [UInt8] = [0x08] + [UInt8](repeating: 0xFF, count: 10) + [0x01, 0x1A, 0]
+        let callIDAsBytes: [UInt8] = [0x0A, 1, 7, 0x1A, 0]
+        for body in [ping, twoPayloads, tooLong, cutOff, cutOffAfterThePayload, overlongCallID, callIDAsBytes] {
             #expect(FrameDecoder.messageFrame(body, 0..<body.count) == nil)
         }
         var decoder = FrameDecoder()
