@@ -4,10 +4,10 @@ internal import Foundation
 
 /// Uploaded files from 1 MiB on, kept outside the database in DIR/certificate-files, one
 /// file each (SQLite's own advice for blobs this large). Such a file is written as its
-/// pieces arrive under its own name (the directory synced at once, while they come),
-/// a megabyte at a time straight to the disk, past the page cache (where the file system
-/// allows; else synced every megabyte), so an upload's bytes are on disk a moment after
-/// its last byte and are written once, not into the WAL and again into the database. The file is synced
+/// pieces arrive, under its own name (the directory synced at once, while they come), a
+/// megabyte at a time straight to the disk, past the page cache (where the file system
+/// allows; else synced every megabyte): its bytes are on disk a moment after the last one
+/// and are written once, not into the WAL and again into the database. The file is synced
 /// before the version naming it is committed: a committed version always has its file.
 /// The database decides what a file is: one that no version names (an upload refused,
 /// broken off, or cut short by a stopped process) is removed, at once or at start.

@@ -128,21 +128,20 @@ public final class DurableFile: @unchecked Sendable {
     }
 
     private func writeNow(_ bytes: [UInt8]) throws(FileError) {
-        if let direct {
-            try Self.withBytes(of: bytes) { (piece) throws(FileError) in
-                var taken = 0
-                while taken < piece.count {
-                    taken += direct.take(UnsafeRawBufferPointer(rebasing: piece[taken...]))
-                    if direct.isFull { try writeDirect(direct) }
-                }
+        try Self.withBytes(of: bytes) { (piece) throws(FileError) in
+            var taken = 0
+            // Past the cache while the file system takes it; what is left, through it.
+            while let direct, taken < piece.count {
+                taken += direct.take(UnsafeRawBufferPointer(rebasing: piece[taken...]))
+                if direct.isFull { try writeDirect(direct) }
             }
-            return
-        }
-        try Self.withBytes(of: bytes) { (piece) throws(FileError) in try writeAll(piece) }
-        unsynced += bytes.count
-        if let syncEvery, unsynced >= syncEvery {
-            if fdatasync(descriptor) != 0 { throw FileError("sync", path) }
-            unsynced = 0
+            guard taken < piece.count else { return }
+            try writeAll(UnsafeRawBufferPointer(rebasing: piece[taken...]))
+            unsynced += piece.count - taken
+            if let syncEvery, unsynced >= syncEvery {
+                if fdatasync(descriptor) != 0 { throw FileError("sync", path) }
+                unsynced = 0
+            }
         }
     }
 
@@ -213,7 +212,8 @@ public final class DurableFile: @unchecked Sendable {
 
     /// Writes the direct buffer's bytes and empties it. A full buffer goes straight to the
     /// disk; the last, partial one (its length not a multiple of the disk's blocks), or one
-    /// the file system refuses to write directly, goes through the page cache.
+    /// the file system refuses to write directly, goes through the page cache, as every
+    /// write after it.
     private func writeDirect(_ buffer: DirectBuffer) throws(FileError) {
         var done = 0
         while buffer.isFull {
@@ -221,18 +221,19 @@ public final class DurableFile: @unchecked Sendable {
             if count < 0 && errno == EINTR { continue }
             if count < 0 && errno != EINVAL { throw FileError("write", path) }
             done = max(count, 0)
-            // Refused (EINVAL) or short: the rest is not aligned for the disk any more.
-            if done < buffer.count { try stopBypassingCache() }
             break
         }
         if done < buffer.count {
+            // Refused (EINVAL), short, or the last part: the rest is not aligned for the disk.
+            try stopBypassingCache()
             try writeAll(UnsafeRawBufferPointer(start: buffer.start + done, count: buffer.count - done))
         }
         buffer.empty()
     }
 
-    /// Writes from here on go through the page cache.
+    /// Writes from here on go through the page cache, synced every `syncEvery` bytes.
     private func stopBypassingCache() throws(FileError) {
+        direct = nil
         let flags = fcntl(descriptor, F_GETFL)
         guard flags >= 0, fcntl(descriptor, F_SETFL, flags & ~cgnu_o_direct()) == 0 else { throw FileError("write", path) }
     }
@@ -240,13 +241,8 @@ public final class DurableFile: @unchecked Sendable {
     private func finishNow() throws(FileError) {
         if let queuedFailure { throw queuedFailure }
         guard descriptor >= 0 else { return }
-        if let direct {
-            if direct.count > 0 {
-                try stopBypassingCache()
-                try writeDirect(direct)
-            }
-            self.direct = nil
-        }
+        if let direct, direct.count > 0 { try writeDirect(direct) }
+        direct = nil
         if fsync(descriptor) != 0 { throw FileError("sync", path) }
         closeDescriptor()
     }
