@@ -94,7 +94,7 @@ let package = Package(
         // MARK: Tests (mirroring Sources/)
         .testTarget(name: "MessagesTests", dependencies: ["Messages", "RPCTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "DeflateTests", dependencies: ["Deflate"], swiftSettings: swiftSettings),
-        .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: swiftSettings),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "RPCTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "RPCTests", dependencies: ["RPC", "Messages", "Deflate", "Interop", "RPCTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "InteropTests", dependencies: ["RPC", "Messages", "Deflate", "RPCTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "RecordsTests", dependencies: ["Records"], swiftSettings: swiftSettings),

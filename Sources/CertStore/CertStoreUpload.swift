@@ -66,6 +66,7 @@ extension CertStoreService {
             let (certificate, seq, email) = try await store.addVersion(header.recordId, version, year: settings.currentDate.year,
                                                                        actor: actor(context), share: header.share ? true : nil,
                                                                        emailTo: header.emailTo.isEmpty ? nil : header.emailTo)
+            file.stored?.readIntoMemory()
             return write(certificate, seq, email: email)
         } catch {
             // Nothing of a refused or failed upload stays (a version committed never gets here).

@@ -58,6 +58,12 @@ struct IncomingFile: Sendable {
     /// Every piece written and synced.
     func finish() async throws { try await file.finish() }
 
+    /// Once its version is committed: brought into memory in the background, as a file
+    /// written through the page cache would have stayed there, since a certificate just
+    /// uploaded is often read at once (attached to its "& Send Email" e-mail, opened by the
+    /// admin to check it). The disk fills the pages; no copy costs the CPU.
+    func readIntoMemory() { file.readIntoMemory() }
+
     /// Removes the file, finished or not.
     func discard() async { await file.discard() }
 }

@@ -145,6 +145,18 @@ public final class DurableFile: @unchecked Sendable {
         }
     }
 
+    /// Has the system read the file at `path` into memory in the background (nothing waits
+    /// for it): for a file just written past the page cache that is likely to be read soon.
+    /// Only advice: a file system that ignores it, or a missing file, changes nothing.
+    public func readIntoMemory() {
+        thread.submit { [path] in
+            let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { return }
+            _ = posix_fadvise(descriptor, 0, 0, POSIX_FADV_WILLNEED)
+            close(descriptor)
+        }
+    }
+
     /// Up to `count` bytes from where the last read ended; empty at the end.
     public func read(upTo count: Int) async throws(FileError) -> [UInt8] {
         try await onThread { [self] () throws(FileError) in

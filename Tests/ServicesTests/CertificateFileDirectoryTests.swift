@@ -39,6 +39,8 @@ import Messages
             #expect(added.certificate?.versions.first?.size == UInt64(first.count))
             let stored = try Self.files(portal)
             #expect(stored.count == 1 && !stored[0].hasSuffix(".part"), "\(stored)")
+            // Written past the page cache, then read back into it for the reads that follow an upload.
+            #expect(try await becomesResident(Self.directory(portal) + "/" + stored[0], bytes: first.count))
             #expect(try Data(contentsOf: URL(fileURLWithPath: Self.directory(portal) + "/" + stored[0])) == Data(first))
             let replaced = try await Flow.upload(client, target.recordId, second) { $0.replaceVersion = 1 }
             client.close()

@@ -1,6 +1,7 @@
 import Foundation
 import Storage
 import Testing
+import RPCTesting
 
 @Suite("Durable files")
 struct DurableFileTests {
@@ -97,19 +98,39 @@ struct DirectDurableFileTests {
         let megabytes = 4
         try await file.write(DurableFileTests.bytes((megabytes << 20) + 100))
         try await file.finish()
-        #expect(try Self.residentPages(path, bytes: megabytes << 20) == 0)
+        #expect(try residentPages(path, bytes: megabytes << 20) == 0)
 
         // The same bytes written through the cache stay there: the check can tell.
         let cached = DurableFile(path: scratch.path("cached"))
         try await cached.create()
         try await cached.write(DurableFileTests.bytes((megabytes << 20) + 100))
         try await cached.finish()
-        #expect(try Self.residentPages(scratch.path("cached"), bytes: megabytes << 20) > 0)
+        #expect(try residentPages(scratch.path("cached"), bytes: megabytes << 20) > 0)
     }
 
     @Test func aFileOpenedToBeReadWholeIsReadAheadIntoMemory() async throws {
+        let (scratch, path, bytes) = try await Self.writtenPastTheCache()
+        let reader = DurableFile(path: path)
+        try await reader.openForReading(readingAhead: true)
+        // Nothing read yet: the system fetches it on its own.
+        #expect(try await becomesResident(path, bytes: bytes))
+        #expect(try await reader.read(upTo: bytes + 1) == DurableFileTests.bytes(bytes))
+        withExtendedLifetime(scratch) {}
+    }
+
+    @Test func aFileAskedIntoMemoryIsReadInTheBackground() async throws {
+        let (scratch, path, bytes) = try await Self.writtenPastTheCache()
+        DurableFile(path: path).readIntoMemory()
+        #expect(try await becomesResident(path, bytes: bytes))
+        // A missing file is no error: only advice.
+        DurableFile(path: scratch.path("missing")).readIntoMemory()
+    }
+
+    /// 4 MiB written past the page cache, on a disk (tmpfs keeps everything in memory), and
+    /// not in memory afterwards.
+    static func writtenPastTheCache() async throws -> (Scratch, String, Int) {
         let scratch = try Scratch()
-        let fileSystem = try Self.fileSystemType(of: scratch.directory.path)
+        let fileSystem = try fileSystemType(of: scratch.directory.path)
         try #require(!["tmpfs", "ramfs"].contains(fileSystem), "the temporary directory is on a disk, not \(fileSystem)")
         let path = scratch.path("direct")
         let bytes = 4 << 20
@@ -117,20 +138,8 @@ struct DirectDurableFileTests {
         try await writer.create(bypassingCache: true)
         try await writer.write(DurableFileTests.bytes(bytes))
         try await writer.finish()
-        try #require(try Self.residentPages(path, bytes: bytes) == 0, "not in memory after the write")
-
-        let reader = DurableFile(path: path)
-        try await reader.openForReading(readingAhead: true)
-        // Nothing read yet: the system fetches it on its own (a generous deadline, not a timing test).
-        let pages = bytes / Int(sysconf(Int32(_SC_PAGESIZE)))
-        var resident = 0
-        for _ in 0..<100 {
-            resident = try Self.residentPages(path, bytes: bytes)
-            if resident == pages { break }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        #expect(resident == pages)
-        #expect(try await reader.read(upTo: bytes + 1) == DurableFileTests.bytes(bytes))
+        try #require(try residentPages(path, bytes: bytes) == 0, "not in memory after the write")
+        return (scratch, path, bytes)
     }
 
     /// The type of the file system `path` is on (`ext4`, `tmpfs`…), from the longest mount point over it.
@@ -147,17 +156,4 @@ struct DirectDurableFileTests {
         return try #require(best).type
     }
 
-    /// How many of the first `bytes` of the file at `path` are in the page cache, in pages (mincore).
-    static func residentPages(_ path: String, bytes: Int) throws -> Int {
-        let descriptor = open(path, O_RDONLY)
-        try #require(descriptor >= 0)
-        defer { close(descriptor) }
-        let mapped = mmap(nil, bytes, PROT_READ, MAP_SHARED, descriptor, 0)
-        try #require(mapped != MAP_FAILED)
-        defer { munmap(mapped, bytes) }
-        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
-        var vector = [UInt8](repeating: 0, count: (bytes + pageSize - 1) / pageSize)
-        try #require(mincore(mapped, bytes, &vector) == 0)
-        return vector.filter { $0 & 1 != 0 }.count
-    }
 }
