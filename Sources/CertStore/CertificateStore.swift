@@ -112,8 +112,10 @@ public final class CertificateStore: Sendable {
         var options = Database.Options(synchronous: .full)
         // Files (megabytes each) are read mapped, not one page per read call.
         options.mmapSize = 1 << 30
-        // And written in 64 kB pages: a 10 MB file is 160 WAL frames, not 2,560 (two write
-        // calls each).
+        // And written in 64 kB pages: a file kept here (under 1 MiB; larger ones go to the
+        // file directory) is at most 16 WAL frames, not 256, two write calls each. Measured
+        // with synchronous=FULL: a 500 kB file commits in 1.8 ms instead of 3.2, a one-row
+        // commit takes 0.5 ms instead of 0.3.
         options.pageSize = 1 << 16
         let pool = try await DatabasePool.open(path: path, options: options, migrations: CertStoreSchema.migrations, readerCount: 2)
         try await pool.write { db in try Templates.seedStandard(db) }
