@@ -51,7 +51,7 @@ public struct IsolatedPDFCheck: Sendable {
     /// Checks `bytes` (a PDF) in a child process: returns when it passes, throws the
     /// `FileRefusal` the check gave (or one for a file that takes too much memory or time),
     /// or a `Failure` when no check could be made. Blocks: see the type's comment.
-    public func check(_ bytes: [UInt8]) throws -> Void {
+    public func check(_ bytes: [UInt8]) throws {
         let outcome = try run(bytes)
         if let refusal = try Self.verdict(outcome, deadline: deadline) { throw refusal }
     }

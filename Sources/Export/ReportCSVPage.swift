@@ -37,6 +37,8 @@ struct RecordPageInfo {
 extension ReportCSV {
     /// The data columns with the RecordRow field each shows.
     private static let reportColumns = RecordColumn.dataColumns.map { (field: Int($0.rowField ?? 0), column: $0) }
+    /// A slot for every RecordRow field number up to the last a column shows.
+    private static let fieldSlots = (reportColumns.map(\.field).max() ?? 0) + 1
 
     /// The page's rows as `appendRecord` writes them, read straight from ListRecords' wire
     /// bytes into cells, without a RecordRow or a String per cell (a test holds the two to
@@ -50,8 +52,8 @@ extension ReportCSV {
 
     private static func appendRecords(_ page: UnsafeRawBufferPointer, to buffer: inout [UInt8]) throws(ProtoDecodingError) {
         let empty = UnsafeRawBufferPointer(start: nil, count: 0)
-        var texts = [UnsafeRawBufferPointer](repeating: empty, count: 25)
-        var flags = [Bool](repeating: false, count: 25)
+        var texts = [UnsafeRawBufferPointer](repeating: empty, count: fieldSlots)
+        var flags = [Bool](repeating: false, count: fieldSlots)
         var cell: [UInt8] = []
         var pageReader = ProtoWire.Reader(page, messageName: Certportal_Stats_V1_RecordPage.protoMessageName)
         while let (field, value) = try pageReader.next() {
@@ -62,7 +64,7 @@ extension ReportCSV {
             }
             var reader = ProtoWire.Reader(row, messageName: Certportal_Stats_V1_RecordRow.protoMessageName)
             while let (field, value) = try reader.next() {
-                guard field < 25 else { continue }
+                guard field < fieldSlots else { continue }
                 switch value {
                 case .bytes(let bytes): texts[Int(field)] = bytes
                 case .varint(let number): flags[Int(field)] = number != 0
